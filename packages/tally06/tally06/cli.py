@@ -1,0 +1,184 @@
+"""The ``tally06`` command: run the stack, manage the org registry, tokens and topics."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tally06.database import ensure_database, migrate
+from tally06.exceptions import ComponentStartError, OrgError
+from tally06.org import parse_org_csv, to_org_csv
+from tally06.org_store import save_org
+from tally06.reference import demo_org
+from tally06.settings import CommonSettings
+from tally06.structured_logging import configure_logging
+from tally06.tokens import issue_token, revoke_token
+from tally06.topics import ensure_topics
+
+app = typer.Typer(help="tally06: live progress of the electronic-identity drive (Đề án 06).",
+                  no_args_is_help=True)
+token_app = typer.Typer(help="Device tokens: one per field device, bound to its team.", no_args_is_help=True)
+org_app = typer.Typer(help="The organisation registry (province → district → commune → team).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(org_app, name="org")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> CommonSettings:
+    return CommonSettings()
+
+
+async def _connect() -> asyncpg.Connection:
+    return await asyncpg.connect(_settings().database_url)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
+    ingest_port: int = 8061,
+    pg_port: int = 55432,
+    kafka_port: int = 19092,
+    home: Path = Path(".tally06"),
+    seed: Annotated[int, typer.Option(help="Simulator seed")] = 6,
+    speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 600.0,
+    backfill_hours: Annotated[float, typer.Option(help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
+) -> None:
+    """Start PostgreSQL, the broker, topics, migrations and the services; Ctrl-C stops all."""
+    from tally06.stack import Stack, StackConfig
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=False, service="stack")
+    import os
+
+    config = StackConfig(
+        home=home, ingest_port=ingest_port, pg_port=pg_port, kafka_port=kafka_port,
+        database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
+        demo=demo,
+    )
+    from tally06.stack_console import run_stack
+
+    try:
+        asyncio.run(run_stack(Stack(config), console, demo=demo, seed=seed, speed=speed,
+                              backfill_hours=backfill_hours))
+    except ComponentStartError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Create the database if needed and apply pending migrations."""
+    url = _settings().database_url
+
+    async def run() -> list[str]:
+        await ensure_database(url)
+        return await migrate(url)
+
+    applied = asyncio.run(run())
+    console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+@app.command("topics")
+def topics_cmd(replication_factor: int = 1) -> None:
+    """Create the Kafka topics that do not exist yet (the broker must not auto-create them)."""
+    created = asyncio.run(ensure_topics(_settings().kafka_bootstrap, replication_factor))
+    console.print(f"created: {', '.join(created) or 'nothing (all exist)'}")
+
+
+@org_app.command("load")
+def org_load(path: Path) -> None:
+    """Load units from a CSV with columns code,name,kind,parent_code."""
+    try:
+        registry = parse_org_csv(path.read_text(encoding="utf-8"))
+    except OrgError as exc:
+        _fail(str(exc))
+
+    async def run() -> int:
+        conn = await _connect()
+        try:
+            return await save_org(conn, registry)
+        finally:
+            await conn.close()
+
+    console.print(f"{asyncio.run(run())} units loaded")
+
+
+@org_app.command("demo-csv")
+def org_demo_csv() -> None:
+    """Print the demo org (27 real districts of Thanh Hóa, generated communes and teams)."""
+    sys.stdout.write(to_org_csv(demo_org().units()))
+
+
+@token_app.command("issue")
+def token_issue(team: Annotated[str, typer.Option(help="Team code, e.g. TH-03-C01-T1")],
+                label: Annotated[str | None, typer.Option(help="Who holds the device")] = None) -> None:
+    """Print a new device token for a team (shown once; only its hash is stored)."""
+
+    async def run() -> tuple[str, str]:
+        conn = await _connect()
+        try:
+            return await issue_token(conn, team, label)
+        finally:
+            await conn.close()
+
+    try:
+        token_id, token = asyncio.run(run())
+    except ValueError as exc:
+        _fail(str(exc))
+    err.print(f"token id {token_id} for team {team}")
+    print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke a device token by its id; ingest stops accepting it within a minute."""
+
+    async def run() -> bool:
+        conn = await _connect()
+        try:
+            return await revoke_token(conn, token_id)
+        finally:
+            await conn.close()
+
+    if not asyncio.run(run()):
+        _fail(f"no active token with id {token_id}", 1)
+    console.print(f"revoked {token_id}")
+
+
+@token_app.command("list")
+def token_list(team: str | None = None) -> None:
+    """List device tokens (ids, teams, state), never the tokens themselves."""
+
+    async def run() -> list[asyncpg.Record]:
+        conn = await _connect()
+        try:
+            return await conn.fetch(
+                "SELECT id, team, label, created_at, revoked_at FROM device_tokens "
+                "WHERE $1::text IS NULL OR team = $1 ORDER BY created_at", team)
+        finally:
+            await conn.close()
+
+    table = Table("id", "team", "label", "created", "revoked")
+    for r in asyncio.run(run()):
+        table.add_row(r["id"], r["team"], r["label"] or "", f"{r['created_at']:%Y-%m-%d %H:%M}",
+                      f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
+    console.print(table)
+
+
+def main() -> None:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    app()

@@ -1,0 +1,186 @@
+"""The event contract shared by every service (version 1).
+
+Two shapes cross a process boundary:
+
+* ``DeviceEvent`` is what a field app posts. It carries the citizen's clear personal data and
+  never leaves the ingest service.
+* ``Fact`` is what the event store publishes after the event was accepted: personal data is
+  replaced by a keyed hash, the unit hierarchy is derived by the server, and the credit
+  decision is made. ``FactBatch`` groups facts of one message key for transport.
+
+Both are immutable; a new field or meaning gets a new ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import uuid
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]
+OfficerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+_CCCD = re.compile(r"^[0-9]{12}$")
+# Vietnamese mobile numbers: 0 or +84 followed by nine digits.
+_PHONE = re.compile(r"^(?:\+84|0)[0-9]{9}$")
+
+
+class EventType(enum.StrEnum):
+    APP_INSTALLED = "app_installed"
+    REGISTRATION_COLLECTED = "registration_collected"
+    APPLICATION_APPROVED = "application_approved"
+    ACCOUNT_ACTIVATED = "account_activated"
+
+
+class Metric(enum.StrEnum):
+    INSTALLED = "installed"
+    COLLECTED_L1 = "collected_l1"
+    COLLECTED_L2 = "collected_l2"
+    APPROVED_L1 = "approved_l1"
+    APPROVED_L2 = "approved_l2"
+    ACTIVATED_L1 = "activated_l1"
+    ACTIVATED_L2 = "activated_l2"
+
+
+_LEVELLED_PREFIX = {
+    EventType.REGISTRATION_COLLECTED: "collected",
+    EventType.APPLICATION_APPROVED: "approved",
+    EventType.ACCOUNT_ACTIVATED: "activated",
+}
+
+
+def metric_of(event_type: EventType, level: int | None) -> Metric:
+    """The counter an event of this type and level credits."""
+    if event_type is EventType.APP_INSTALLED:
+        return Metric.INSTALLED
+    return Metric(f"{_LEVELLED_PREFIX[event_type]}_l{level}")
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The campaign day (Asia/Ho_Chi_Minh) a moment belongs to."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+class Citizen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id_number: str = Field(description="CCCD: exactly 12 digits")
+    full_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    phone: str | None = Field(default=None, description="0xxxxxxxxx or +84xxxxxxxxx")
+
+    # Messages never echo the value: it is personal data and error bodies get logged.
+    @field_validator("id_number")
+    @classmethod
+    def _cccd(cls, value: str) -> str:
+        if not _CCCD.fullmatch(value):
+            raise ValueError("must be exactly 12 digits")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s.-]", "", value)
+        if not _PHONE.fullmatch(compact):
+            raise ValueError("must be a Vietnamese mobile number (0 or +84 and 9 digits)")
+        return "0" + compact[3:] if compact.startswith("+84") else compact
+
+
+class DeviceEvent(BaseModel):
+    """One event as a field app posts it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: uuid.UUID
+    type: EventType
+    level: Literal[1, 2] | None = None
+    occurred_at: AwareDatetime
+    team: UnitCode
+    officer: OfficerId
+    citizen: Citizen
+
+    @model_validator(mode="after")
+    def _level_matches_type(self) -> DeviceEvent:
+        if self.type is EventType.APP_INSTALLED:
+            if self.level is not None:
+                raise ValueError("level: must be absent for app_installed")
+        elif self.level is None:
+            raise ValueError(f"level: required (1 or 2) for {self.type.value}")
+        return self
+
+    @property
+    def metric(self) -> Metric:
+        return metric_of(self.type, self.level)
+
+    def canonical(self) -> bytes:
+        """Content used to tell a retry from a reused id: same instant, same data."""
+        body = self.model_dump(mode="json")
+        body["occurred_at"] = self.occurred_at.astimezone(dt.UTC).isoformat()
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+class Fact(BaseModel):
+    """An accepted event as the event store publishes it: no clear personal data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    seq: int
+    event_id: uuid.UUID
+    type: EventType
+    level: Literal[1, 2] | None
+    metric: Metric
+    occurred_at: dt.datetime
+    day: dt.date
+    received_at: dt.datetime
+    province: str
+    district: str
+    commune: str
+    team: str
+    officer: str
+    citizen_key: str
+    credited: bool
+
+
+class FactBatch(BaseModel):
+    """Facts of one message key, in sequence order: the unit of transport on the facts topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    key: str
+    facts: tuple[Fact, ...]
+
+    @property
+    def first_seq(self) -> int:
+        return self.facts[0].seq
+
+    @property
+    def last_seq(self) -> int:
+        return self.facts[-1].seq
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> FactBatch:
+        return cls.model_validate(orjson.loads(raw))

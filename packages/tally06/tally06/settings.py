@@ -1,0 +1,28 @@
+"""Settings every service shares; each service extends them with its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TALLY06_", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:55432/tally06",
+        validation_alias=AliasChoices("DATABASE_URL", "TALLY06_DATABASE_URL"),
+    )
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:19092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "TALLY06_KAFKA_BOOTSTRAP"),
+    )
+    hmac_key: str = ""
+    pii_keys: str = ""
+    home: Path = Path(".tally06")
+    log_level: str = "INFO"
+    log_json: bool = True
+    # "production" hides docs endpoints; "embedded" is the one-command local stack.
+    mode: str = "embedded"

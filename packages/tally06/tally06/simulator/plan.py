@@ -1,0 +1,123 @@
+"""Who works how hard: each team's daily target, pace and quirks, fixed by the seed.
+
+Plan 70 hands the districts their Appendix I targets and expects the remainder done by the end
+of phase 3; communes then give every team a DAILY target (the Sầm Sơn letter). So a team's
+daily target is its district's remaining accounts shared over the district's teams and the
+campaign days. Teams do not all keep pace: most run near target, some lag badly (those are the
+ones the notifier must alert on) and a few go quiet for hours every day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tally06.org import OrgRegistry, UnitKind
+from tally06.reference import DistrictTarget, appendix1
+from tally06.simulator.people import officer_ids
+
+# Plan 70: phase 1 starts 2023-03-24, phase 3 ends 2023-06-30 with 100 % of the remainder.
+CAMPAIGN_FIRST_DAY = dt.date(2023, 3, 24)
+CAMPAIGN_LAST_DAY = dt.date(2023, 6, 30)
+CAMPAIGN_DAYS = (CAMPAIGN_LAST_DAY - CAMPAIGN_FIRST_DAY).days + 1
+# A team of 3-5 people guiding citizens door to door: below 15 a day is idle, above 80 is
+# more than 14.5 hours allow once travel and failed OTPs are counted.
+MIN_DAILY_TARGET = 15
+MAX_DAILY_TARGET = 80
+DEFAULT_DAILY_TARGET = 40
+LAGGING_SHARE = 0.15
+SILENT_SHARE = 0.04
+
+
+class TeamRole(enum.StrEnum):
+    ON_PACE = "on_pace"
+    LAGGING = "lagging"
+    SILENT = "silent"
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    """What a team is asked to do (``daily_target``) and how it actually works."""
+
+    team: str
+    commune: str
+    district: str
+    daily_target: int
+    rate_factor: float
+    role: TeamRole
+    level2_share: float
+    officers: tuple[str, ...]
+    # Seeds this team's silent windows, so a given day's silence is the same on every call.
+    silence_seed: str
+
+    @property
+    def expected_per_day(self) -> float:
+        """Citizens the team actually guides on an ordinary day."""
+        return self.daily_target * self.rate_factor
+
+
+def daily_target_for(district: DistrictTarget, teams_in_district: int, horizon_days: int) -> float:
+    """The district's remaining accounts, per team, per campaign day (before clamping)."""
+    return district.remaining / max(1, teams_in_district) / max(1, horizon_days)
+
+
+def _clamp(value: float) -> int:
+    return max(MIN_DAILY_TARGET, min(MAX_DAILY_TARGET, round(value)))
+
+
+def _role(rng: random.Random) -> tuple[TeamRole, float]:
+    draw = rng.random()
+    if draw < LAGGING_SHARE:
+        return TeamRole.LAGGING, rng.uniform(0.3, 0.6)
+    if draw < LAGGING_SHARE + SILENT_SHARE:
+        return TeamRole.SILENT, rng.uniform(0.9, 1.1)
+    return TeamRole.ON_PACE, rng.uniform(0.9, 1.2)
+
+
+def plan_teams(
+    org: OrgRegistry,
+    *,
+    seed: int,
+    districts: Iterable[DistrictTarget] | None = None,
+    horizon_days: int = CAMPAIGN_DAYS,
+    teams: Iterable[str] | None = None,
+) -> list[TeamPlan]:
+    """Plans for the org's teams (or only ``teams``), sorted by code, the same for a seed.
+
+    Plans depend on the seed only, not on the run, so a restarted demo keeps its laggards.
+    """
+    targets = {d.code: d for d in (appendix1() if districts is None else districts)}
+    lineages = [org.lineage(u.code) for u in org.units(UnitKind.TEAM)]
+    per_district: dict[str, int] = {}
+    for lineage in lineages:
+        if lineage is not None:
+            per_district[lineage.district] = per_district.get(lineage.district, 0) + 1
+    wanted = None if teams is None else set(teams)
+    rng = random.Random(f"{seed}:plan")
+    plans = []
+    for lineage in sorted((x for x in lineages if x is not None), key=lambda x: x.team):
+        # Draw for every team even when unwanted, so a team's plan never depends on the subset.
+        spread, (role, factor), officers = rng.uniform(0.85, 1.15), _role(rng), rng.randint(3, 5)
+        if wanted is not None and lineage.team not in wanted:
+            continue
+        district = targets.get(lineage.district)
+        if district is None:
+            base, level2_share = float(DEFAULT_DAILY_TARGET), 0.12
+        else:
+            base = daily_target_for(district, per_district[lineage.district], horizon_days)
+            level2_share = district.target_level2 / district.target_total
+        plans.append(TeamPlan(
+            team=lineage.team, commune=lineage.commune, district=lineage.district,
+            daily_target=_clamp(base * spread), rate_factor=round(factor, 3), role=role,
+            level2_share=round(level2_share, 4), officers=officer_ids(lineage.team, officers),
+            silence_seed=f"{seed}:silence:{lineage.team}",
+        ))
+    return plans
+
+
+def daily_targets(plans: Iterable[TeamPlan]) -> dict[str, int]:
+    """Team code → daily target, for whoever compares counts against what was asked."""
+    return {p.team: p.daily_target for p in plans}

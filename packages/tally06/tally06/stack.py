@@ -1,0 +1,201 @@
+"""The one-command stack: database, broker, topics, migrations, services; stopped cleanly.
+
+Each piece is embedded unless the environment names an external one (``DATABASE_URL``,
+``KAFKA_BOOTSTRAP``). Services run as child processes so a crash of one is contained; the
+stack restarts a service that dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import structlog
+
+from tally06.database import ensure_database, migrate
+from tally06.exceptions import ComponentStartError
+from tally06.keys import load_or_create_keys
+from tally06.org_store import load_org, save_org
+from tally06.ports import require_free_port
+from tally06.reference import demo_org
+from tally06.topics import ensure_topics
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    port_setting: str | None = None
+    port: int | None = None
+
+
+@dataclass
+class StackConfig:
+    home: Path = Path(".tally06")
+    host: str = "127.0.0.1"
+    ingest_port: int = 8061
+    pg_port: int = 55432
+    kafka_port: int = 19092
+    database_url: str | None = None
+    kafka_bootstrap: str | None = None
+    demo: bool = False
+    log_json: bool = True
+
+    def services(self) -> list[ServiceSpec]:
+        return [
+            ServiceSpec("ingest", "tally06_ingest", "TALLY06_INGEST_PORT", self.ingest_port),
+            ServiceSpec("relay", "tally06_ingest.relay"),
+        ]
+
+
+@dataclass
+class Child:
+    spec: ServiceSpec
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    database_url: str = ""
+    kafka_bootstrap: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    children: list[Child] = field(default_factory=list)
+    _postgres: object | None = None
+    _broker: object | None = None
+    _stopping: bool = False
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.ingest_port}"
+
+    async def start(self) -> None:
+        cfg = self.config
+        cfg.home.mkdir(parents=True, exist_ok=True)
+        (cfg.home / "logs").mkdir(exist_ok=True)
+        for spec in cfg.services():
+            if spec.port is not None:
+                require_free_port(spec.name, cfg.host, spec.port)
+        await self._start_database()
+        await self._start_broker()
+        self.env = {
+            **os.environ,
+            **load_or_create_keys(cfg.home),
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "TALLY06_HOST": cfg.host,
+            "TALLY06_HOME": str(cfg.home),
+            "TALLY06_LOG_JSON": "true" if cfg.log_json else "false",
+        }
+        for spec in cfg.services():
+            child = Child(spec)
+            self.children.append(child)
+            await self._spawn(child)
+        await self._wait_ready(f"{self.ingest_url}/readyz", "ingest")
+
+    async def _start_database(self) -> None:
+        cfg = self.config
+        if cfg.database_url:
+            self.database_url = cfg.database_url
+        else:
+            from tally06.embedded.postgres import EmbeddedPostgres
+
+            pg = EmbeddedPostgres(cfg.home / "pgdata", cfg.pg_port, cfg.host)
+            await asyncio.to_thread(pg.start)
+            self._postgres = pg
+            self.database_url = pg.dsn("tally06")
+        try:
+            await ensure_database(self.database_url)
+            await migrate(self.database_url)
+        except OSError as exc:
+            raise ComponentStartError("postgres", f"cannot reach {self.database_url}: {exc}") from exc
+        import asyncpg
+
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            if cfg.demo or len(await load_org(conn)) == 0:
+                await save_org(conn, demo_org())
+        finally:
+            await conn.close()
+
+    async def _start_broker(self) -> None:
+        cfg = self.config
+        if cfg.kafka_bootstrap:
+            self.kafka_bootstrap = cfg.kafka_bootstrap
+        else:
+            from tally06.embedded.tansu import EmbeddedTansu
+
+            broker = EmbeddedTansu(cfg.kafka_port, cfg.host, cfg.home / "logs" / "tansu.log")
+            await asyncio.to_thread(broker.start)
+            self._broker = broker
+            self.kafka_bootstrap = broker.bootstrap
+        try:
+            await asyncio.wait_for(ensure_topics(self.kafka_bootstrap), 30)
+        except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - report any cause
+            raise ComponentStartError("kafka", f"cannot create topics on {self.kafka_bootstrap}: {exc}") from exc
+
+    async def _spawn(self, child: Child) -> None:
+        env = dict(self.env)
+        if child.spec.port_setting:
+            env[child.spec.port_setting] = str(child.spec.port)
+        logfile = open(self.config.home / "logs" / f"{child.spec.name}.log", "ab")  # noqa: SIM115
+        child.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", child.spec.module, env=env, stdout=logfile, stderr=logfile,
+            start_new_session=True,
+        )
+        logfile.close()
+        log.info("service_started", service=child.spec.name, pid=child.process.pid)
+
+    async def _wait_ready(self, url: str, name: str, timeout_s: float = 60) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while asyncio.get_running_loop().time() < deadline:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        return
+                for child in self.children:
+                    if child.spec.name == name and child.process and child.process.returncode is not None:
+                        tail = (self.config.home / "logs" / f"{name}.log").read_text(errors="replace")[-2000:]
+                        raise ComponentStartError(name, f"exited with {child.process.returncode}:\n{tail}")
+                await asyncio.sleep(0.2)
+        raise ComponentStartError(name, f"not ready after {timeout_s:.0f} s ({url})")
+
+    async def supervise(self, stop: asyncio.Event) -> None:
+        """Restart services that die, with a growing pause, until asked to stop."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            for child in self.children:
+                if self._stopping or stop.is_set():
+                    return
+                if child.process and child.process.returncode is not None:
+                    child.restarts += 1
+                    log.warning("service_died", service=child.spec.name,
+                                returncode=child.process.returncode, restarts=child.restarts)
+                    await asyncio.sleep(min(child.restarts, 10))
+                    await self._spawn(child)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for child in reversed(self.children):
+            if child.process and child.process.returncode is None:
+                child.process.terminate()
+        for child in self.children:
+            if child.process:
+                try:
+                    await asyncio.wait_for(child.process.wait(), 15)
+                except asyncio.TimeoutError:
+                    child.process.kill()
+                    await child.process.wait()
+        if self._broker is not None:
+            await asyncio.to_thread(self._broker.stop)  # type: ignore[attr-defined]
+        if self._postgres is not None:
+            await asyncio.to_thread(self._postgres.stop)  # type: ignore[attr-defined]

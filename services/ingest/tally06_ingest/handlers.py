@@ -1,0 +1,69 @@
+"""The ingest use case: validate every item, store the valid ones, answer per item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prometheus_client import Counter
+
+from tally06.org import OrgRegistry
+from tally06.tokens import DeviceToken
+from tally06_ingest.store import Candidate, EventStore, Outcome, Status
+from tally06_ingest.validation import FieldError, validate_event
+
+EVENTS = Counter("tally06_ingest_events_total", "Posted events by outcome", ["status"])
+
+
+def _event_id_of(raw: Any) -> str | None:
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
+async def ingest_batch(
+    raw_events: list[Any],
+    *,
+    device: DeviceToken,
+    registry: OrgRegistry,
+    store: EventStore,
+    now: dt.datetime,
+    future_tolerance: dt.timedelta,
+) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    candidates: list[Candidate] = []
+    for index, raw in enumerate(raw_events):
+        checked = validate_event(
+            raw, registry=registry, token_team=device.team, now=now, future_tolerance=future_tolerance
+        )
+        if isinstance(checked, list):
+            results.append(_rejected(index, _event_id_of(raw), checked))
+        else:
+            candidates.append(Candidate(index, checked, device.id))
+    by_index = {c.index: c for c in candidates}
+    for outcome in await store.append(candidates):
+        event_id = str(by_index[outcome.index].valid.event.event_id)
+        results.append(_answer(outcome, event_id))
+    results.sort(key=lambda r: r["index"])
+    totals = {s.value: 0 for s in Status}
+    for r in results:
+        totals[r["status"]] += 1
+    for status, count in totals.items():
+        if count:
+            EVENTS.labels(status).inc(count)
+    return {"results": results, "totals": totals}
+
+
+def _rejected(index: int, event_id: str | None, errors: list[FieldError]) -> dict[str, Any]:
+    return {
+        "index": index, "event_id": event_id, "status": Status.REJECTED.value,
+        "errors": [{"field": e.field, "message": e.message} for e in errors],
+    }
+
+
+def _answer(outcome: Outcome, event_id: str) -> dict[str, Any]:
+    if outcome.status is Status.REJECTED:
+        return _rejected(outcome.index, event_id, [FieldError("event_id", outcome.reason or "")])
+    return {
+        "index": outcome.index, "event_id": event_id, "status": outcome.status.value,
+        "errors": [], "seq": outcome.seq, "credited": outcome.credited,
+    }

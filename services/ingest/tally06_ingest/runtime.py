@@ -1,0 +1,60 @@
+"""What the ingest service holds while it runs: pool, registry, token cache, event store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+
+from tally06.database import create_pool
+from tally06.org import OrgRegistry
+from tally06.org_store import load_org
+from tally06.pii import CitizenProtector
+from tally06_ingest.auth import TokenCache
+from tally06_ingest.settings import IngestSettings
+from tally06_ingest.store import EventStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class IngestRuntime:
+    settings: IngestSettings
+    pool: asyncpg.Pool
+    registry: OrgRegistry
+    tokens: TokenCache
+    store: EventStore
+    _refresher: asyncio.Task | None = field(default=None, repr=False)
+
+    @classmethod
+    async def start(cls, settings: IngestSettings) -> IngestRuntime:
+        protector = CitizenProtector(settings.hmac_key, settings.pii_keys)
+        pool = await create_pool(settings.database_url, min_size=2, max_size=settings.pool_size)
+        runtime = cls(
+            settings=settings,
+            pool=pool,
+            registry=await load_org(pool),
+            tokens=TokenCache(pool, settings.token_cache_s),
+            store=EventStore(pool, protector),
+        )
+        runtime._refresher = asyncio.create_task(runtime._refresh_org())
+        return runtime
+
+    async def _refresh_org(self) -> None:
+        # New teams appear without a restart; a failed refresh keeps the last good registry.
+        while True:
+            await asyncio.sleep(self.settings.org_refresh_s)
+            try:
+                self.registry = await load_org(self.pool)
+            except Exception as exc:  # noqa: BLE001 - keep serving with the registry we have
+                log.warning("org_refresh_failed", error=str(exc))
+
+    async def stop(self) -> None:
+        if self._refresher:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        await self.pool.close()

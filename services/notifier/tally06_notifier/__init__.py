@@ -1,0 +1,1 @@
+"""tally06 package."""

@@ -1,0 +1,159 @@
+"""Shared fixtures: one real PostgreSQL and one real broker per session, a fresh database per
+test, and factories for service processes. Nothing here is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tally06.database import migrate
+from tally06.embedded.postgres import EmbeddedPostgres
+from tally06.embedded.tansu import EmbeddedTansu
+from tally06.org_store import save_org
+from tally06.pii import new_key
+from tally06.ports import free_port
+from tally06.reference import demo_org
+from tally06.tokens import issue_token
+from tally06.topics import ensure_topics
+from tests.support.services import LOG_DIR, ServiceProcess
+
+TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Service logs of this run only, so the scans judge this run."""
+    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_all`` (the scans for leaked personal data) run last."""
+    items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DSN prefix of a PostgreSQL server: ``TEST_DATABASE_SERVER`` if given, else embedded."""
+    external = os.environ.get("TEST_DATABASE_SERVER")
+    if external:
+        yield external.rstrip("/")
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), free_port(), fsync=False)
+    server.start()
+    try:
+        yield server.dsn("").rstrip("/")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedTansu]:
+    tansu = EmbeddedTansu(free_port())
+    tansu.start()
+    asyncio.run(ensure_topics(tansu.bootstrap))
+    try:
+        yield tansu
+    finally:
+        tansu.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[EmbeddedTansu]:
+    """A broker of the test's own, for tests that stop or restart it."""
+    tansu = EmbeddedTansu(free_port())
+    tansu.start()
+    try:
+        yield tansu
+    finally:
+        tansu.stop()
+
+
+async def create_database(server: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(f"{server}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = f"{server}/{name}"
+    await migrate(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await save_org(conn, demo_org())
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture
+async def database(postgres_server: str) -> str:
+    """A fresh, migrated database with the demo org loaded."""
+    return await create_database(postgres_server)
+
+
+@pytest.fixture
+async def db(database: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def make_token(database: str) -> Callable[[str], Awaitable[str]]:
+    """Issue a device token for a team of the test's database."""
+
+    async def make(team: str) -> str:
+        conn = await asyncpg.connect(database)
+        try:
+            return (await issue_token(conn, team, "test"))[1]
+        finally:
+            await conn.close()
+
+    return make
+
+
+def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **TEST_KEYS,
+        "DATABASE_URL": database,
+        "KAFKA_BOOTSTRAP": bootstrap,
+        "TALLY06_LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+@pytest.fixture
+def start_service(database: str, broker: EmbeddedTansu) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start a service process against this test's database (and a broker); stopped after."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, *, bootstrap: str | None = None, ready: bool = True, **extra: str) -> ServiceProcess:
+        modules = {"ingest": "tally06_ingest", "relay": "tally06_ingest.relay"}
+        port = free_port() if name == "ingest" else None
+        env = service_env(database, bootstrap or broker.bootstrap, **extra)
+        if port:
+            env["TALLY06_INGEST_PORT"] = str(port)
+        proc = ServiceProcess(name, modules[name], env, port)
+        started.append(proc)
+        return proc.start(ready_path="/readyz" if ready and port else None)
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(__file__).parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

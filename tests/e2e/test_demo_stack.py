@@ -1,0 +1,78 @@
+"""`tally06 up --demo` end to end: embedded database and broker, services, simulator; events
+reach the event store and the topic; SIGTERM stops everything cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import asyncpg
+
+from tally06.ports import free_port, port_is_free
+from tests.support.kafka import read_facts
+from tests.support.services import LOG_DIR
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    env.pop("TALLY06_HMAC_KEY", None)
+    env.pop("TALLY06_PII_KEYS", None)
+    return env
+
+
+async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
+    ports = {"ingest": free_port(), "pg": free_port(), "kafka": free_port()}
+    log = open(LOG_DIR / "demo-stack.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tally06", "up", "--demo", "--home", str(tmp_path / "home"),
+         "--ingest-port", str(ports["ingest"]), "--pg-port", str(ports["pg"]),
+         "--kafka-port", str(ports["kafka"]), "--speed", "3000"],
+        env=_env(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
+        row = None
+        for _ in range(240):
+            await asyncio.sleep(0.5)
+            assert process.poll() is None, (LOG_DIR / "demo-stack.log").read_text()[-3000:]
+            try:
+                conn = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError):
+                continue
+            try:
+                row = await conn.fetchrow(
+                    "SELECT (SELECT last_seq FROM event_seq) AS stored, position FROM relay_state")
+            except asyncpg.PostgresError:
+                continue
+            finally:
+                await conn.close()
+            if row["stored"] >= 500 and row["position"] >= 500:
+                break
+        assert row and row["stored"] >= 500 and row["position"] >= 500, row
+        facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
+        assert len(facts) >= 500
+        assert {f["district"] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(60)
+        log.close()
+    assert code == 0
+    assert all(port_is_free("127.0.0.1", p) for p in ports.values())
+
+
+def test_a_taken_port_stops_start_up_with_a_clear_message(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tally06", "up", "--home", str(tmp_path / "home"),
+             "--ingest-port", str(taken), "--pg-port", str(free_port()), "--kafka-port", str(free_port())],
+            env=_env(), capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 3
+    assert f"port {taken}" in result.stderr and "already in use" in result.stderr

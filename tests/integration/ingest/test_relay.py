@@ -1,0 +1,172 @@
+"""The outbox relay on a real broker: order, outages, a broker that forgets, leadership."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from tally06.topics import FACTS
+from tests.support import factories
+from tests.support.kafka import wait_for_facts
+
+TEAMS = ["TH-01-C01-T1", "TH-03-C01-T1", "TH-05-C02-T2", "TH-27-C03-T3"]
+
+
+class FieldDevices:
+    """Posts batches for several teams, retrying a batch until it gets an answer, like phones."""
+
+    def __init__(self, url: str, tokens: dict[str, str]) -> None:
+        self.url = url
+        self.tokens = tokens
+        self.accepted: set[str] = set()
+        self.answered = 0
+
+    async def post_batch(self, client: httpx.AsyncClient, team: str, size: int) -> None:
+        events = [factories.event(team=team) for _ in range(size)]
+        while True:
+            try:
+                response = await client.post(
+                    f"{self.url}/v1/events", json={"events": events},
+                    headers={"Authorization": f"Bearer {self.tokens[team]}"})
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+                continue
+            if response.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        for result in response.json()["results"]:
+            assert result["status"] in ("accepted", "duplicate"), result
+            self.accepted.add(result["event_id"])
+        self.answered += 1
+
+    async def stream(self, batches: int, size: int = 20, pause_s: float = 0.02) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            for n in range(batches):
+                await self.post_batch(client, TEAMS[n % len(TEAMS)], size)
+                await asyncio.sleep(pause_s)
+
+
+async def devices_for(service, make_token) -> FieldDevices:
+    return FieldDevices(service.url, {team: await make_token(team) for team in TEAMS})
+
+
+async def wait_published(database: str, timeout_s: float = 60) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        for _ in range(int(timeout_s * 10)):
+            row = await conn.fetchrow("SELECT (SELECT last_seq FROM event_seq) AS last, position FROM relay_state")
+            if row["last"] == row["position"]:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"relay stuck at {row['position']} of {row['last']}")
+    finally:
+        await conn.close()
+
+
+async def wait_some_published(database: str, timeout_s: float = 30) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        for _ in range(int(timeout_s * 10)):
+            if await conn.fetchval("SELECT position FROM relay_state") > 0:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("relay published nothing")
+    finally:
+        await conn.close()
+
+
+async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(FACTS.name, p) for p in consumer.partitions_for_topic(FACTS.name)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        out: dict[int, list[dict]] = collections.defaultdict(list)
+        while batch := await consumer.getmany(timeout_ms=1000):
+            for tp, records in batch.items():
+                out[tp.partition].extend(orjson.loads(r.value) for r in records)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def test_facts_flow_in_sequence_order_per_district(start_service, make_token, database, own_broker):
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    devices = await devices_for(ingest, make_token)
+    await devices.stream(batches=12)
+    start_service("relay", bootstrap=own_broker.bootstrap)
+    await wait_published(database)
+
+    messages = await records_by_partition(own_broker.bootstrap)
+    seen: dict[str, list[int]] = collections.defaultdict(list)
+    for records in messages.values():
+        for message in records:
+            assert {f["district"] for f in message["facts"]} == {message["key"]}
+            seen[message["key"]].extend(f["seq"] for f in message["facts"])
+    for key, seqs in seen.items():
+        assert seqs == sorted(seqs), key
+    published = {f["event_id"] for m in sum(messages.values(), []) for f in m["facts"]}
+    assert published == devices.accepted
+    assert "citizen" not in orjson.dumps(messages[next(iter(messages))][0]).decode().replace("citizen_key", "")
+
+
+@pytest.mark.slow
+async def test_broker_down_under_load_then_back_empty(start_service, make_token, database, own_broker):
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    devices = await devices_for(ingest, make_token)
+    load = asyncio.create_task(devices.stream(batches=150))
+    await wait_some_published(database)
+    await asyncio.to_thread(own_broker.kill)
+    answered_before = devices.answered
+    await asyncio.sleep(4)
+    # Ingest kept accepting while the broker was away.
+    assert devices.answered > answered_before + 10
+    await asyncio.to_thread(own_broker.start)  # back with an empty log
+    await load
+    await wait_published(database, timeout_s=90)
+    found = await wait_for_facts(own_broker.bootstrap, devices.accepted, timeout_s=60)
+    assert set(found) == devices.accepted
+    conn = await asyncpg.connect(database)
+    try:
+        assert await conn.fetchval("SELECT broker_epoch FROM relay_state") >= 1
+    finally:
+        await conn.close()
+
+
+@pytest.mark.slow
+async def test_broker_restarted_empty_while_idle_is_noticed(start_service, make_token, database, own_broker):
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    devices = await devices_for(ingest, make_token)
+    await devices.stream(batches=8)
+    await wait_published(database)
+    await asyncio.to_thread(own_broker.restart)
+    # No new event arrives: only the probe can notice that the log is gone.
+    found = await wait_for_facts(own_broker.bootstrap, devices.accepted, timeout_s=60)
+    assert set(found) == devices.accepted
+
+
+@pytest.mark.slow
+async def test_second_relay_takes_over_when_the_leader_dies(start_service, make_token, database, own_broker):
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    leader = start_service("relay", bootstrap=own_broker.bootstrap)
+    await asyncio.sleep(1.5)
+    standby = start_service("relay", bootstrap=own_broker.bootstrap)
+    devices = await devices_for(ingest, make_token)
+    await devices.stream(batches=5)
+    await wait_published(database)
+    leader.kill()
+    await devices.stream(batches=5)
+    await wait_published(database, timeout_s=30)
+    found = await wait_for_facts(own_broker.bootstrap, devices.accepted, timeout_s=30)
+    assert set(found) == devices.accepted
+    assert "relay_leading" in standby.log_tail(100_000)

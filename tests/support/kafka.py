@@ -1,0 +1,51 @@
+"""Reading what the relay published, straight from the broker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from tally06.topics import FACTS
+
+
+async def read_facts(bootstrap: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[dict]:
+    """Every fact on the facts topic, reading until nothing new arrives for ``idle_s``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches fresh metadata
+        partitions = consumer.partitions_for_topic(FACTS.name) or set()
+        tps = [TopicPartition(FACTS.name, p) for p in partitions]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        facts: list[dict] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=int(idle_s * 1000), max_records=10_000)
+            if not batch:
+                break
+            for records in batch.values():
+                for record in records:
+                    facts.extend(orjson.loads(record.value)["facts"])
+        return facts
+    finally:
+        await consumer.stop()
+
+
+async def wait_for_facts(bootstrap: str, event_ids: set[str], timeout_s: float = 60) -> dict[str, dict]:
+    """Facts for the given event ids, waiting until all have arrived (or the timeout)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    found: dict[str, dict] = {}
+    while loop.time() < deadline:
+        found = {f["event_id"]: f for f in await read_facts(bootstrap, idle_s=0.5) if f["event_id"] in event_ids}
+        if len(found) == len(event_ids):
+            break
+        await asyncio.sleep(0.5)
+    return found

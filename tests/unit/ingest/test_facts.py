@@ -1,0 +1,34 @@
+import datetime as dt
+import uuid
+
+import orjson
+
+from tally06.events import FactBatch
+from tally06_ingest.facts import batches_by_key, encode_batch, header_seq, seq_headers
+
+
+def row(seq, district):
+    return {
+        "seq": seq, "event_id": uuid.uuid4(), "type": "account_activated", "level": 2,
+        "metric": "activated_l2", "occurred_at": dt.datetime(2024, 10, 25, 3, tzinfo=dt.UTC),
+        "day": dt.date(2024, 10, 25), "received_at": dt.datetime(2024, 10, 25, 3, 1, tzinfo=dt.UTC),
+        "province": "TH", "district": district, "commune": f"{district}-C01",
+        "team": f"{district}-C01-T1", "officer": "CA-1", "citizen_key": "f" * 64, "credited": False,
+    }
+
+
+def test_hand_built_facts_match_the_contract():
+    rows = [row(1, "TH-01"), row(2, "TH-02"), row(3, "TH-01")]
+    grouped = batches_by_key(rows, 500)
+    batch = FactBatch.from_bytes(encode_batch("TH-01", grouped["TH-01"][0]))
+    assert [f.seq for f in batch.facts] == [1, 3]
+    assert batch.facts[0].credited is False
+
+
+def test_chunks_keep_sequence_order_per_key():
+    rows = [row(n, "TH-01") for n in range(1, 8)]
+    chunks = batches_by_key(rows, 3)["TH-01"]
+    assert [[f["seq"] for f in c] for c in chunks] == [[1, 2, 3], [4, 5, 6], [7]]
+    assert header_seq(seq_headers(chunks[1])) == 6
+    assert header_seq(seq_headers(chunks[1]), "first_seq") == 4
+    assert orjson.loads(encode_batch("TH-01", chunks[2]))["key"] == "TH-01"
