@@ -132,20 +132,27 @@ def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
     }
 
 
+SERVICES = {
+    "ingest": ("tally06_ingest", "TALLY06_INGEST_PORT"),
+    "relay": ("tally06_ingest.relay", None),
+    "aggregator": ("tally06_aggregator", "TALLY06_AGGREGATOR_PORT"),
+}
+
+
 @pytest.fixture
 def start_service(database: str, broker: EmbeddedTansu) -> Iterator[Callable[..., ServiceProcess]]:
     """Start a service process against this test's database (and a broker); stopped after."""
     started: list[ServiceProcess] = []
 
     def start(name: str, *, bootstrap: str | None = None, ready: bool = True, **extra: str) -> ServiceProcess:
-        modules = {"ingest": "tally06_ingest", "relay": "tally06_ingest.relay"}
-        port = free_port() if name == "ingest" else None
+        module, port_setting = SERVICES[name]
+        port = free_port() if port_setting else None
         env = service_env(database, bootstrap or broker.bootstrap, **extra)
         if port:
-            env["TALLY06_INGEST_PORT"] = str(port)
-        proc = ServiceProcess(name, modules[name], env, port)
+            env[port_setting] = str(port)
+        proc = ServiceProcess(name, module, env, port)
         started.append(proc)
-        return proc.start(ready_path="/readyz" if ready and port else None)
+        return proc.start(ready_path="/readyz" if ready and port else None, timeout_s=60)
 
     yield start
     for proc in started:

@@ -1,5 +1,5 @@
 """`tally06 up --demo` end to end: embedded database and broker, services, simulator; events
-reach the event store and the topic; SIGTERM stops everything cleanly."""
+reach the event store, the topic and the counters; SIGTERM stops everything cleanly."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def _env() -> dict[str, str]:
 
 
 async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
-    ports = {"ingest": free_port(), "pg": free_port(), "kafka": free_port()}
+    ports = {"ingest": free_port(), "aggregator": free_port(), "pg": free_port(), "kafka": free_port()}
     log = open(LOG_DIR / "demo-stack.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "tally06", "up", "--demo", "--home", str(tmp_path / "home"),
-         "--ingest-port", str(ports["ingest"]), "--pg-port", str(ports["pg"]),
+         "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]), "--pg-port", str(ports["pg"]),
          "--kafka-port", str(ports["kafka"]), "--speed", "3000"],
         env=_env(), stdout=log, stderr=subprocess.STDOUT,
     )
@@ -45,14 +45,16 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
                 continue
             try:
                 row = await conn.fetchrow(
-                    "SELECT (SELECT last_seq FROM event_seq) AS stored, position FROM relay_state")
+                    "SELECT (SELECT last_seq FROM event_seq) AS stored, position, "
+                    "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
+                    "FROM relay_state")
             except asyncpg.PostgresError:
                 continue
             finally:
                 await conn.close()
-            if row["stored"] >= 500 and row["position"] >= 500:
+            if row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500:
                 break
-        assert row and row["stored"] >= 500 and row["position"] >= 500, row
+        assert row and row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500, row
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
         assert len(facts) >= 500
         assert {f["district"] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}

@@ -51,6 +51,7 @@ def _fail(message: str, code: int = 2) -> None:
 def up(
     demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
     ingest_port: int = 8061,
+    aggregator_port: int = 8063,
     pg_port: int = 55432,
     kafka_port: int = 19092,
     home: Path = Path(".tally06"),
@@ -66,7 +67,7 @@ def up(
     import os
 
     config = StackConfig(
-        home=home, ingest_port=ingest_port, pg_port=pg_port, kafka_port=kafka_port,
+        home=home, ingest_port=ingest_port, aggregator_port=aggregator_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
         demo=demo,
     )
@@ -97,6 +98,26 @@ def topics_cmd(replication_factor: int = 1) -> None:
     """Create the Kafka topics that do not exist yet (the broker must not auto-create them)."""
     created = asyncio.run(ensure_topics(_settings().kafka_bootstrap, replication_factor))
     console.print(f"created: {', '.join(created) or 'nothing (all exist)'}")
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild the counters read model from the event store (pauses the live projection)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tally06_aggregator.rebuild import rebuild_counters
+
+    url = _settings().database_url
+    with Progress(TextColumn("rebuilding counters"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("rebuild", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = asyncio.run(rebuild_counters(url, progress=advance))
+    console.print(f"rebuilt from {result.events:,} events: {result.rows:,} counter rows, "
+                  f"{len(result.positions)} keys")
 
 
 @org_app.command("load")

@@ -184,3 +184,28 @@ class FactBatch(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> FactBatch:
         return cls.model_validate(orjson.loads(raw))
+
+
+class MetricCount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    credited: int
+    claims: int
+    version: int = Field(description="grows with every change of this counter")
+
+
+class ProgressChange(BaseModel):
+    """A unit's counters after a change, for one local day and cumulative.
+
+    Values are absolute, so a consumer that missed a message is healed by the next one; a
+    metric absent from ``daily`` or ``total`` did not change. Keep the highest ``version``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    unit: str
+    day: dt.date
+    daily: dict[Metric, MetricCount]
+    total: dict[Metric, MetricCount]
+    as_of: dt.datetime

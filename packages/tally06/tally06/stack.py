@@ -41,6 +41,7 @@ class StackConfig:
     home: Path = Path(".tally06")
     host: str = "127.0.0.1"
     ingest_port: int = 8061
+    aggregator_port: int = 8063
     pg_port: int = 55432
     kafka_port: int = 19092
     database_url: str | None = None
@@ -52,6 +53,7 @@ class StackConfig:
         return [
             ServiceSpec("ingest", "tally06_ingest", "TALLY06_INGEST_PORT", self.ingest_port),
             ServiceSpec("relay", "tally06_ingest.relay"),
+            ServiceSpec("aggregator", "tally06_aggregator", "TALLY06_AGGREGATOR_PORT", self.aggregator_port),
         ]
 
 

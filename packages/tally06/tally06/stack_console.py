@@ -36,10 +36,13 @@ async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: 
             with contextlib.suppress(Exception):
                 row = await conn.fetchrow(
                     "SELECT (SELECT last_seq FROM event_seq) AS stored, position, broker_epoch, "
-                    "(SELECT count(*) FROM credits) AS credits FROM relay_state")
+                    "(SELECT count(*) FROM credits) AS credits, "
+                    "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
+                    "FROM relay_state")
                 console.print(
                     f"[dim]{datetime.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"
-                    f"  published [bold]{row['position']:,}[/]  credited {row['credits']:,}"
+                    f"  published [bold]{row['position']:,}[/]  counted [bold]{row['counted']:,}[/]"
+                    f"  credited {row['credits']:,}"
                     f"  broker epoch {row['broker_epoch']}", soft_wrap=True)
     finally:
         await conn.close()
@@ -57,6 +60,7 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
         await stack.start()
         table = Table("component", "where", title="tally06 is up")
         table.add_row("ingest API", f"{stack.ingest_url}/v1/events  (docs {stack.ingest_url}/docs)")
+        table.add_row("aggregator", f"http://{stack.config.host}:{stack.config.aggregator_port}/metrics")
         table.add_row("PostgreSQL", stack.database_url)
         table.add_row("Kafka", stack.kafka_bootstrap)
         table.add_row("logs", str(stack.config.home / "logs"))

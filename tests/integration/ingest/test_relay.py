@@ -98,7 +98,7 @@ async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
         await consumer.stop()
 
 
-async def test_facts_flow_in_sequence_order_per_district(start_service, make_token, database, own_broker):
+async def test_facts_flow_in_sequence_order_per_district(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     devices = await devices_for(ingest, make_token)
     await devices.stream(batches=12)
@@ -119,7 +119,7 @@ async def test_facts_flow_in_sequence_order_per_district(start_service, make_tok
 
 
 @pytest.mark.slow
-async def test_broker_down_under_load_then_back_empty(start_service, make_token, database, own_broker):
+async def test_broker_down_under_load_then_back_empty(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
     devices = await devices_for(ingest, make_token)
@@ -143,7 +143,7 @@ async def test_broker_down_under_load_then_back_empty(start_service, make_token,
 
 
 @pytest.mark.slow
-async def test_broker_restarted_empty_while_idle_is_noticed(start_service, make_token, database, own_broker):
+async def test_broker_restarted_empty_while_idle_is_noticed(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
     devices = await devices_for(ingest, make_token)
@@ -156,7 +156,7 @@ async def test_broker_restarted_empty_while_idle_is_noticed(start_service, make_
 
 
 @pytest.mark.slow
-async def test_second_relay_takes_over_when_the_leader_dies(start_service, make_token, database, own_broker):
+async def test_second_relay_takes_over_when_the_leader_dies(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     leader = start_service("relay", bootstrap=own_broker.bootstrap)
     await asyncio.sleep(1.5)

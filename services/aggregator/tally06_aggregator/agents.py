@@ -1,0 +1,73 @@
+"""The aggregator's agents: count facts into PostgreSQL, publish progress, watch the broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import structlog
+from prometheus_client import Counter, Histogram
+
+from tally06.topics import FACTS, PROGRESS
+from tally06_aggregator.app import app, settings
+from tally06_aggregator.decode import decode_batch
+from tally06_aggregator.progress import progress_messages
+from tally06_aggregator.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+APPLIED = Counter("tally06_aggregator_facts_applied_total", "Facts counted into the read model")
+SKIPPED = Counter("tally06_aggregator_facts_skipped_total", "Facts already counted (redelivered)")
+FRESHNESS = Histogram(
+    "tally06_aggregator_freshness_seconds", "From acceptance by ingest to visible in the read model",
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30, 60),
+)
+
+runtime = Runtime(settings)
+facts_topic = app.topic(FACTS.name, value_serializer="raw", key_serializer="raw")
+progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer="raw")
+
+
+@app.agent(facts_topic)
+async def count(stream):  # noqa: ANN001 - Faust's stream type
+    async for values in stream.take(settings.take_max_messages, within=settings.take_within_s):
+        projector = await runtime.projector()
+        deltas, daily, total = await projector.apply([decode_batch(v) for v in values])
+        APPLIED.inc(deltas.applied)
+        SKIPPED.inc(deltas.skipped)
+        if deltas and settings.publish_progress:
+            now = dt.datetime.now(dt.UTC)
+            for key, value in progress_messages(daily, total, now):
+                await progress_topic.send(key=key, value=value)
+        _observe_freshness(values, deltas.applied)
+
+
+def _observe_freshness(values: list[bytes], applied: int) -> None:
+    # One sample per message (its newest fact) is enough for percentiles and stays cheap.
+    if not applied:
+        return
+    now = time.time()
+    for raw in values:
+        _, facts = decode_batch(raw)
+        received = dt.datetime.fromisoformat(facts[-1]["received_at"]).timestamp()
+        FRESHNESS.observe(max(0.0, now - received))
+
+
+@app.timer(interval=settings.epoch_check_s)
+async def follow_broker_epoch() -> None:
+    """When the relay found the broker without its log, read the new log from the start.
+
+    Positions beyond the end of a fresh, shorter log would otherwise leave this worker waiting
+    for offsets that will not come for a long time.
+    """
+    pool = await runtime.pool()
+    epoch = await pool.fetchval("SELECT broker_epoch FROM relay_state")
+    if runtime.broker_epoch is None:
+        runtime.broker_epoch = epoch
+        return
+    if epoch != runtime.broker_epoch:
+        runtime.broker_epoch = epoch
+        assigned = sorted(app.consumer.assignment())
+        for tp in assigned:
+            await app.consumer.seek(tp, 0)
+        log.warning("broker_log_lost_rereading", broker_epoch=epoch, partitions=len(assigned))

@@ -1,0 +1,23 @@
+"""Settings of the aggregator."""
+
+from __future__ import annotations
+
+from tally06.settings import CommonSettings
+
+
+class AggregatorSettings(CommonSettings):
+    host: str = "127.0.0.1"
+    # Faust's web server gives each worker /healthz and /metrics; every worker needs its own port.
+    aggregator_port: int = 8063
+    aggregator_app_id: str = "tally06-aggregator"
+    # A projection step takes up to this many messages (each up to 500 facts) ...
+    take_max_messages: int = 200
+    # ... or what arrived within this time, whichever comes first.
+    take_within_s: float = 0.05
+    epoch_check_s: float = 2.0
+    # A dead worker's partitions move after the session timeout; Tansu also holds a join for
+    # part of the rebalance timeout, so long Faust defaults (60 s) mean a minute of silence.
+    session_timeout_s: float = 10.0
+    rebalance_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.0
+    publish_progress: bool = True

@@ -1,0 +1,73 @@
+import datetime as dt
+
+import orjson
+import pytest
+
+from tally06.events import ProgressChange
+from tally06_aggregator.decode import decode_batch
+from tally06_aggregator.exceptions import UnknownSchema
+from tally06_aggregator.fold import fold
+from tally06_aggregator.progress import progress_messages
+
+
+def fact(seq, *, team="TH-03-C01-T1", officer="CA-1", day="2024-10-25", metric="activated_l1", credited=True):
+    commune = team.rsplit("-", 1)[0]
+    district = commune.rsplit("-", 1)[0]
+    return {"seq": seq, "province": "TH", "district": district, "commune": commune, "team": team,
+            "officer": officer, "day": day, "metric": metric, "credited": credited}
+
+
+def test_counts_every_level_of_the_hierarchy():
+    deltas, moved = fold([("TH-03", [fact(1), fact(2, credited=False)])], {})
+    for unit in ("TH", "TH-03", "TH-03-C01", "TH-03-C01-T1"):
+        assert deltas.unit_daily[(unit, "2024-10-25", "activated_l1")] == [1, 1]
+        assert deltas.unit_total[(unit, "activated_l1")] == [1, 1]
+    assert deltas.officer_total[("TH-03-C01-T1", "CA-1", "activated_l1")] == [1, 1]
+    assert moved == {"TH-03": 2}
+
+
+def test_facts_at_or_below_the_position_are_skipped():
+    batch = ("TH-03", [fact(4), fact(5), fact(9)])
+    deltas, moved = fold([batch], {"TH-03": 5})
+    assert (deltas.applied, deltas.skipped) == (1, 2)
+    assert moved == {"TH-03": 9}
+
+
+def test_a_redelivered_batch_in_the_same_step_counts_once():
+    batch = ("TH-03", [fact(1), fact(2)])
+    deltas, moved = fold([batch, batch], {})
+    assert deltas.unit_total[("TH", "activated_l1")] == [2, 0]
+    assert deltas.skipped == 2
+
+
+def test_keys_have_their_own_positions():
+    deltas, moved = fold([("TH-03", [fact(7)]), ("TH-01", [fact(3, team="TH-01-C01-T1")])], {"TH-03": 6, "TH-01": 0})
+    assert moved == {"TH-03": 7, "TH-01": 3}
+    assert deltas.unit_total[("TH", "activated_l1")] == [2, 0]
+
+
+def test_late_events_count_on_their_own_day():
+    deltas, _ = fold([("TH-03", [fact(1, day="2024-10-20"), fact(2)])], {})
+    assert deltas.unit_daily[("TH-03", "2024-10-20", "activated_l1")] == [1, 0]
+    assert deltas.unit_daily[("TH-03", "2024-10-25", "activated_l1")] == [1, 0]
+
+
+def test_nothing_new_is_falsy():
+    deltas, moved = fold([("TH-03", [fact(1)])], {"TH-03": 1})
+    assert not deltas and moved == {}
+
+
+def test_decode_refuses_unknown_schema():
+    with pytest.raises(UnknownSchema):
+        decode_batch(orjson.dumps({"schema_version": 2, "key": "TH-03", "facts": []}))
+
+
+def test_progress_messages_match_the_contract():
+    day = dt.date(2024, 10, 25)
+    daily = [{"unit": "TH-03", "day": day, "metric": "activated_l1", "credited": 5, "claims": 1, "version": 9}]
+    total = [{"unit": "TH-03", "metric": "activated_l1", "credited": 50, "claims": 2, "version": 10}]
+    [(key, value)] = progress_messages(daily, total, dt.datetime(2024, 10, 25, 3, tzinfo=dt.UTC))
+    change = ProgressChange.model_validate_json(value)
+    assert key == b"TH-03"
+    assert change.daily["activated_l1"].credited == 5
+    assert change.total["activated_l1"].version == 10
