@@ -10,6 +10,7 @@ from prometheus_client import Counter, Histogram
 
 from tally06.topics import FACTS, PROGRESS
 from tally06_aggregator.app import app, settings
+from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.progress import progress_messages
 from tally06_aggregator.runtime import Runtime
@@ -30,27 +31,33 @@ progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer
 
 @app.agent(facts_topic)
 async def count(stream):  # noqa: ANN001 - Faust's stream type
-    async for values in stream.take(settings.take_max_messages, within=settings.take_within_s):
-        projector = await runtime.projector()
-        deltas, daily, total = await projector.apply([decode_batch(v) for v in values])
+    projector = await runtime.projector()
+
+    async def committed(events: list, result: tuple) -> None:
+        deltas, daily, total = result
+        for event in events:
+            await stream.ack(event)
         APPLIED.inc(deltas.applied)
         SKIPPED.inc(deltas.skipped)
         if deltas and settings.publish_progress:
-            now = dt.datetime.now(dt.UTC)
-            for key, value in progress_messages(daily, total, now):
+            for key, value in progress_messages(daily, total, dt.datetime.now(dt.UTC)):
                 await progress_topic.send(key=key, value=value)
-        _observe_freshness(values, deltas.applied)
+
+    committer = GroupCommitter(projector.apply, committed)
+    async for events in stream.noack_take(settings.take_max_messages, within=settings.take_within_s):
+        batches = [decode_batch(event.value) for event in events]
+        _observe_freshness(batches)
+        await committer.submit(events, batches)
 
 
-def _observe_freshness(values: list[bytes], applied: int) -> None:
-    # One sample per message (its newest fact) is enough for percentiles and stays cheap.
-    if not applied:
-        return
+def _observe_freshness(batches: list) -> None:
+    # One sample per message (its newest fact) keeps this cheap; measured when the batch is
+    # taken, so it reads slightly low by the commit time of its step.
     now = time.time()
-    for raw in values:
-        _, facts = decode_batch(raw)
-        received = dt.datetime.fromisoformat(facts[-1]["received_at"]).timestamp()
-        FRESHNESS.observe(max(0.0, now - received))
+    for _, facts in batches:
+        if facts:
+            received = dt.datetime.fromisoformat(facts[-1]["received_at"]).timestamp()
+            FRESHNESS.observe(max(0.0, now - received))
 
 
 @app.timer(interval=settings.epoch_check_s)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import faust
 
 from tally06_aggregator.settings import AggregatorSettings
+from tally06_aggregator.transport import SCHEME
 
 settings = AggregatorSettings()
 
 
 def _broker_urls(bootstrap: str) -> str:
-    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+    return ";".join(f"{SCHEME}://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
 app = faust.App(

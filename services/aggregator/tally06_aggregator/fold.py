@@ -6,14 +6,9 @@ a fact whose sequence number is not above the key's position was applied before.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-# (province, district, commune, team, officer, day, metric) -> [credited, claims]
-_Group = tuple[str, str, str, str, str, str, str]
-
 
 @dataclass
 class Deltas:
@@ -30,17 +25,8 @@ class Deltas:
         return self.applied > 0
 
 
-def _add(table: dict, key: tuple, credited: int, claims: int) -> None:
-    row = table.get(key)
-    if row is None:
-        table[key] = [credited, claims]
-    else:
-        row[0] += credited
-        row[1] += claims
-
-
 def fold(
-    batches: Iterable[tuple[str, list[Mapping[str, Any]]]],
+    batches: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
     positions: Mapping[str, int],
     deltas: Deltas | None = None,
 ) -> tuple[Deltas, dict[str, int]]:
@@ -50,7 +36,10 @@ def fold(
     """
     deltas = deltas or Deltas()
     moved: dict[str, int] = {}
-    groups: dict[_Group, list[int]] = defaultdict(lambda: [0, 0])
+    # One dictionary update per fact; the hierarchy is expanded per group afterwards, which
+    # is what makes a replay fast.
+    by_officer: dict[tuple[str, str, str, str], list[int]] = {}
+    lineage: dict[str, tuple[str, str, str]] = {}
     for key, facts in batches:
         position = moved.get(key, positions.get(key, 0))
         for fact in facts:
@@ -59,17 +48,33 @@ def fold(
                 deltas.skipped += 1
                 continue
             position = seq
-            counts = groups[(fact["province"], fact["district"], fact["commune"], fact["team"],
-                             fact["officer"], fact["day"], fact["metric"])]
+            team = fact["team"]
+            group = (team, fact["officer"], fact["day"], fact["metric"])
+            counts = by_officer.get(group)
+            if counts is None:
+                counts = by_officer[group] = [0, 0]
+                if team not in lineage:
+                    lineage[team] = (fact["province"], fact["district"], fact["commune"])
             counts[0 if fact["credited"] else 1] += 1
             deltas.applied += 1
         if position > positions.get(key, 0):
             moved[key] = position
-    # Expanding per group, not per fact, keeps the hot loop to one dictionary update.
-    for (province, district, commune, team, officer, day, metric), (credited, claims) in groups.items():
-        for unit in (province, district, commune, team):
-            _add(deltas.unit_daily, (unit, day, metric), credited, claims)
-            _add(deltas.unit_total, (unit, metric), credited, claims)
+    by_team: dict[tuple[str, str, str], list[int]] = {}
+    for (team, officer, day, metric), (credited, claims) in by_officer.items():
         _add(deltas.officer_daily, (team, officer, day, metric), credited, claims)
         _add(deltas.officer_total, (team, officer, metric), credited, claims)
+        _add(by_team, (team, day, metric), credited, claims)
+    for (team, day, metric), (credited, claims) in by_team.items():
+        for unit in (*lineage[team], team):
+            _add(deltas.unit_daily, (unit, day, metric), credited, claims)
+            _add(deltas.unit_total, (unit, metric), credited, claims)
     return deltas, moved
+
+
+def _add(table: dict, key: tuple, credited: int, claims: int) -> None:
+    row = table.get(key)
+    if row is None:
+        table[key] = [credited, claims]
+    else:
+        row[0] += credited
+        row[1] += claims

@@ -2,14 +2,12 @@
 
 Several workers may write at once (during a rebalance two may even hold the same key for a
 moment): the position rows are locked first, so the second writer sees the first's positions
-and skips what was applied. Rows are written in key order, so writers never deadlock.
+and skips what was applied. Rows are written in key order (sorted by PostgreSQL), so writers never deadlock.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -21,44 +19,43 @@ PROJECTION = "counters"
 Batch = tuple[str, list[Mapping[str, Any]]]
 
 
-@lru_cache(maxsize=4096)
-def _date(day: str) -> dt.date:
-    return dt.date.fromisoformat(day)
-
-
-def _columns(rows: dict[tuple, list[int]], date_at: int | None) -> list[list[Any]]:
-    """Column arrays for unnest(), rows sorted by key."""
-    keys = sorted(rows)
-    width = len(keys[0]) if keys else 0
-    columns: list[list[Any]] = [[k[i] if i != date_at else _date(k[i]) for k in keys] for i in range(width)]
-    columns.append([rows[k][0] for k in keys])
-    columns.append([rows[k][1] for k in keys])
+def _columns(rows: dict[tuple, list[int]]) -> list[Any]:
+    """Column arrays for unnest(); PostgreSQL sorts the rows by key before writing them."""
+    if not rows:
+        return []
+    columns: list[Any] = [list(c) for c in zip(*rows.keys(), strict=True)]
+    counts = list(rows.values())
+    columns.append([c[0] for c in counts])
+    columns.append([c[1] for c in counts])
     return columns
 
 
 _UPSERT_UNIT_DAILY = """
 INSERT INTO unit_daily AS t (unit, day, metric, credited, claims)
-SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::bigint[])
+SELECT u, d::date, m, c, k FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+    AS x(u, d, m, c, k) ORDER BY 1, 2, 3
 ON CONFLICT (unit, day, metric) DO UPDATE
 SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims, version = nextval('counter_version')
 RETURNING unit, day, metric, credited, claims, version
 """
 _UPSERT_UNIT_TOTAL = """
 INSERT INTO unit_total AS t (unit, metric, credited, claims)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x(u, m, c, k) ORDER BY 1, 2
 ON CONFLICT (unit, metric) DO UPDATE
 SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims, version = nextval('counter_version')
 RETURNING unit, metric, credited, claims, version
 """
 _UPSERT_OFFICER_DAILY = """
 INSERT INTO officer_daily AS t (team, officer, day, metric, credited, claims)
-SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::bigint[])
+SELECT t, o, d::date, m, c, k FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+    AS x(t, o, d, m, c, k) ORDER BY 1, 2, 3, 4
 ON CONFLICT (team, officer, day, metric) DO UPDATE
 SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims
 """
 _UPSERT_OFFICER_TOTAL = """
 INSERT INTO officer_total AS t (team, officer, metric, credited, claims)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+    AS x(t, o, m, c, k) ORDER BY 1, 2, 3
 ON CONFLICT (team, officer, metric) DO UPDATE
 SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims
 """
@@ -84,10 +81,10 @@ async def save_positions(conn: asyncpg.Connection, moved: Mapping[str, int]) -> 
 
 async def write_deltas(conn: asyncpg.Connection, deltas: Deltas) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """Add the deltas; returns the new unit_daily and unit_total rows that changed."""
-    daily = await conn.fetch(_UPSERT_UNIT_DAILY, *_columns(deltas.unit_daily, date_at=1))
-    total = await conn.fetch(_UPSERT_UNIT_TOTAL, *_columns(deltas.unit_total, date_at=None))
-    await conn.execute(_UPSERT_OFFICER_DAILY, *_columns(deltas.officer_daily, date_at=2))
-    await conn.execute(_UPSERT_OFFICER_TOTAL, *_columns(deltas.officer_total, date_at=None))
+    daily = await conn.fetch(_UPSERT_UNIT_DAILY, *_columns(deltas.unit_daily))
+    total = await conn.fetch(_UPSERT_UNIT_TOTAL, *_columns(deltas.unit_total))
+    await conn.execute(_UPSERT_OFFICER_DAILY, *_columns(deltas.officer_daily))
+    await conn.execute(_UPSERT_OFFICER_TOTAL, *_columns(deltas.officer_total))
     return daily, total
 
 

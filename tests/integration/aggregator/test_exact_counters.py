@@ -163,3 +163,21 @@ async def test_rebuild_restores_a_damaged_view_while_live(own_broker, start_serv
     assert "rebuilt from" in out.decode()
     await load
     await assert_exact(database, field)
+
+
+@pytest.mark.slow
+async def test_facts_only_the_lost_log_held_are_counted_after_republish(own_broker, start_service, make_token, database):
+    """Facts published while the aggregator was down exist only in the broker's log; the broker
+    then loses it. The relay must publish them again and the aggregator count them once."""
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    aggregator = start_service("aggregator", bootstrap=own_broker.bootstrap)
+    field = await field_for(ingest, make_token)
+    await field.stream(batches=20)
+    await assert_exact(database, field)
+    aggregator.kill()
+    await field.stream(batches=20)
+    await asyncio.to_thread(own_broker.restart)
+    aggregator.start(timeout_s=60)
+    await field.stream(batches=10)
+    await assert_exact(database, field, timeout_s=120)
