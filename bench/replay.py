@@ -8,16 +8,17 @@ import time
 from itertools import islice
 
 import asyncpg
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.components import Bench
 from bench.synthetic import synthetic_rows
+from tally06.events import F, decode_fact_rows
 from tally06.topics import FACTS, fact_key
-from tally06_aggregator.fold import fold
+from tally06_aggregator.fold import Tally, expand, tally
 from tally06_ingest.facts import batches_by_key, encode_batch, seq_headers
+from tally06_ingest.settings import RelaySettings
 
-RELAY_ROUND = 5000
+RELAY_ROUND = RelaySettings().relay_batch_rows
 
 
 async def publish_like_the_relay(bootstrap: str, count: int) -> dict[str, int]:
@@ -34,7 +35,7 @@ async def publish_like_the_relay(bootstrap: str, count: int) -> dict[str, int]:
                 for facts in chunks:
                     sends.append(await producer.send(FACTS.name, encode_batch(key, facts), key=fact_key(key),
                                                      headers=seq_headers(facts)))
-                last[key] = chunks[-1][-1]["seq"]
+                last[key] = chunks[-1][-1][F.SEQ]
             await asyncio.gather(*sends)
     finally:
         await producer.stop()
@@ -51,14 +52,15 @@ async def bare_consumer(bootstrap: str, count: int) -> float:
         tps = [TopicPartition(FACTS.name, p) for p in consumer.partitions_for_topic(FACTS.name)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        deltas, positions, seen = None, {}, 0
+        counted, positions, seen = Tally(), {}, 0
         started = time.perf_counter()
         while seen < count:
             batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
-            messages = [orjson.loads(r.value) for records in batch.values() for r in records]
-            deltas, moved = fold(((m["key"], m["facts"]) for m in messages), positions, deltas)
+            messages = [decode_fact_rows(r.value) for records in batch.values() for r in records]
+            counted, moved = tally(messages, positions, counted)
             positions.update(moved)
-            seen += sum(len(m["facts"]) for m in messages)
+            seen += sum(len(rows) for _, rows in messages)
+        expand(counted)
         return count / (time.perf_counter() - started)
     finally:
         await consumer.stop()

@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from tally06.topics import FACTS
+from tally06.events import ProgressChange, fact_dicts
+from tally06.topics import FACTS, PROGRESS
+
+
+async def read_progress(bootstrap: str, idle_s: float = 1.0) -> list[ProgressChange]:
+    """Every message of the progress stream, validated against the contract."""
+    return [ProgressChange.model_validate_json(v) for v in await read_topic(bootstrap, PROGRESS.name, idle_s)]
 
 
 async def read_facts(bootstrap: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[dict]:
     """Every fact on the facts topic, reading until nothing new arrives for ``idle_s``."""
+    facts: list[dict] = []
+    for value in await read_topic(bootstrap, FACTS.name, idle_s, timeout_s):
+        facts.extend(fact_dicts(value))
+    return facts
+
+
+async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[bytes]:
+    """Every message value of a topic, reading until nothing new arrives for ``idle_s``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
         await consumer.topics()  # fetches fresh metadata
-        partitions = consumer.partitions_for_topic(FACTS.name) or set()
-        tps = [TopicPartition(FACTS.name, p) for p in partitions]
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
         if not tps:
             return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        facts: list[dict] = []
+        values: list[bytes] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while loop.time() < deadline:
@@ -31,9 +44,8 @@ async def read_facts(bootstrap: str, idle_s: float = 1.5, timeout_s: float = 60)
             if not batch:
                 break
             for records in batch.values():
-                for record in records:
-                    facts.extend(orjson.loads(record.value)["facts"])
-        return facts
+                values.extend(record.value for record in records)
+        return values
     finally:
         await consumer.stop()
 

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import re
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -161,6 +161,21 @@ class Fact(BaseModel):
     credited: bool
 
 
+# Facts travel in columns: a batch names the fields once and carries one array per fact.
+# Parsing arrays is several times cheaper than objects, and consumers read by position.
+FACT_FIELDS = (
+    "seq", "event_id", "type", "level", "metric", "occurred_at", "day", "received_at",
+    "province", "district", "commune", "team", "officer", "citizen_key", "credited",
+)
+
+
+class F:
+    """Positions of the fields in a fact row (see ``FACT_FIELDS``)."""
+
+    SEQ, EVENT_ID, TYPE, LEVEL, METRIC, OCCURRED_AT, DAY, RECEIVED_AT = range(8)
+    PROVINCE, DISTRICT, COMMUNE, TEAM, OFFICER, CITIZEN_KEY, CREDITED = range(8, 15)
+
+
 class FactBatch(BaseModel):
     """Facts of one message key, in sequence order: the unit of transport on the facts topic."""
 
@@ -179,11 +194,34 @@ class FactBatch(BaseModel):
         return self.facts[-1].seq
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"))
+        rows = [[f.model_dump(mode="json")[name] for name in FACT_FIELDS] for f in self.facts]
+        return encode_fact_rows(self.key, rows)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> FactBatch:
-        return cls.model_validate(orjson.loads(raw))
+        key, rows = decode_fact_rows(raw)
+        return cls(key=key, facts=tuple(Fact.model_validate(dict(zip(FACT_FIELDS, r, strict=True))) for r in rows))
+
+
+class UnknownFactSchema(ValueError):
+    """A fact batch of another schema version or field layout than this code knows."""
+
+
+def encode_fact_rows(key: str, rows: list[list[Any]]) -> bytes:
+    return orjson.dumps({"schema_version": SCHEMA_VERSION, "key": key, "fields": FACT_FIELDS, "rows": rows})
+
+
+def decode_fact_rows(raw: bytes) -> tuple[str, list[list[Any]]]:
+    """The key and the fact rows of a batch; rows are indexed by ``F``."""
+    document = orjson.loads(raw)
+    if document.get("schema_version") != SCHEMA_VERSION or tuple(document.get("fields", ())) != FACT_FIELDS:
+        raise UnknownFactSchema(f"fact batch schema_version {document.get('schema_version')!r}")
+    return document["key"], document["rows"]
+
+
+def fact_dicts(raw: bytes) -> list[dict[str, Any]]:
+    """The facts of a batch as dictionaries, for readers that are not on a hot path."""
+    return [dict(zip(FACT_FIELDS, row, strict=True)) for row in decode_fact_rows(raw)[1]]
 
 
 class MetricCount(BaseModel):

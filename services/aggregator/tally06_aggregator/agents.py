@@ -8,6 +8,7 @@ import time
 import structlog
 from prometheus_client import Counter, Histogram
 
+from tally06.events import F
 from tally06.topics import FACTS, PROGRESS
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
@@ -43,7 +44,7 @@ async def count(stream):  # noqa: ANN001 - Faust's stream type
             for key, value in progress_messages(daily, total, dt.datetime.now(dt.UTC)):
                 await progress_topic.send(key=key, value=value)
 
-    committer = GroupCommitter(projector.apply, committed)
+    committer = GroupCommitter(projector.apply, committed, max_pending_facts=settings.max_pending_facts)
     async for events in stream.noack_take(settings.take_max_messages, within=settings.take_within_s):
         batches = [decode_batch(event.value) for event in events]
         _observe_freshness(batches)
@@ -56,7 +57,7 @@ def _observe_freshness(batches: list) -> None:
     now = time.time()
     for _, facts in batches:
         if facts:
-            received = dt.datetime.fromisoformat(facts[-1]["received_at"]).timestamp()
+            received = dt.datetime.fromisoformat(facts[-1][F.RECEIVED_AT]).timestamp()
             FRESHNESS.observe(max(0.0, now - received))
 
 

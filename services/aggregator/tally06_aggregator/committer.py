@@ -30,7 +30,7 @@ _TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
 
 
 class GroupCommitter:
-    def __init__(self, apply: Apply, done: Done, *, max_pending_facts: int = 400_000) -> None:
+    def __init__(self, apply: Apply, done: Done, *, max_pending_facts: int = 1_000_000) -> None:
         self._apply = apply
         self._done = done
         self._max_pending = max_pending_facts

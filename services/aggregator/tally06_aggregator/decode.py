@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from tally06.events import SCHEMA_VERSION
+from tally06.events import UnknownFactSchema, decode_fact_rows
 from tally06_aggregator.exceptions import UnknownSchema
 
 
-def decode_batch(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
-    document = orjson.loads(raw)
-    if document.get("schema_version") != SCHEMA_VERSION:
-        raise UnknownSchema(f"fact batch schema_version {document.get('schema_version')!r}")
-    return document["key"], document["facts"]
+def decode_batch(raw: bytes) -> tuple[str, list[list[Any]]]:
+    try:
+        return decode_fact_rows(raw)
+    except UnknownFactSchema as exc:
+        raise UnknownSchema(str(exc)) from exc

@@ -2,22 +2,39 @@
 
 A fact is applied at most once per projection: facts of one key arrive in sequence order, so
 a fact whose sequence number is not above the key's position was applied before.
+
+Folding has two stages. ``tally`` does one dictionary update per fact, by (team, officer,
+day, metric); ``expand`` then spreads each of those groups over the hierarchy. Many facts
+share a group, so the expensive part runs per group, not per fact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from tally06.events import F
+
+Counts = list[int]  # [credited, claims]
+
+
+@dataclass
+class Tally:
+    by_officer: dict[tuple[str, str, str, str], Counts] = field(default_factory=dict)
+    lineage: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    applied: int = 0
+    skipped: int = 0
+
 
 @dataclass
 class Deltas:
     """Counter increments by read-model row; day is an ISO date string."""
 
-    unit_daily: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
-    unit_total: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    officer_daily: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
-    officer_total: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    unit_daily: dict[tuple[str, str, str], Counts] = field(default_factory=dict)
+    unit_total: dict[tuple[str, str], Counts] = field(default_factory=dict)
+    officer_daily: dict[tuple[str, str, str, str], Counts] = field(default_factory=dict)
+    officer_total: dict[tuple[str, str, str], Counts] = field(default_factory=dict)
     applied: int = 0
     skipped: int = 0
 
@@ -25,56 +42,70 @@ class Deltas:
         return self.applied > 0
 
 
-def fold(
-    batches: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
+def tally(
+    batches: Iterable[tuple[str, Iterable[Sequence[Any]]]],
     positions: Mapping[str, int],
-    deltas: Deltas | None = None,
-) -> tuple[Deltas, dict[str, int]]:
-    """Fold ``(key, facts)`` batches given the positions before them.
-
-    Returns the deltas and the new positions of the keys that moved.
-    """
-    deltas = deltas or Deltas()
+    into: Tally | None = None,
+) -> tuple[Tally, dict[str, int]]:
+    """Count ``(key, fact rows)`` batches given the positions before them (rows indexed by
+    ``F``); returns the tally and the new positions of the keys that moved."""
+    result = into or Tally()
+    by_officer, lineage = result.by_officer, result.lineage
     moved: dict[str, int] = {}
-    # One dictionary update per fact; the hierarchy is expanded per group afterwards, which
-    # is what makes a replay fast.
-    by_officer: dict[tuple[str, str, str, str], list[int]] = {}
-    lineage: dict[str, tuple[str, str, str]] = {}
+    seq_at, team_at, officer_at, day_at, metric_at, credited_at = (
+        F.SEQ, F.TEAM, F.OFFICER, F.DAY, F.METRIC, F.CREDITED)
+    applied = skipped = 0
     for key, facts in batches:
         position = moved.get(key, positions.get(key, 0))
         for fact in facts:
-            seq = fact["seq"]
+            seq = fact[seq_at]
             if seq <= position:
-                deltas.skipped += 1
+                skipped += 1
                 continue
             position = seq
-            team = fact["team"]
-            group = (team, fact["officer"], fact["day"], fact["metric"])
+            team = fact[team_at]
+            group = (team, fact[officer_at], fact[day_at], fact[metric_at])
             counts = by_officer.get(group)
             if counts is None:
                 counts = by_officer[group] = [0, 0]
                 if team not in lineage:
-                    lineage[team] = (fact["province"], fact["district"], fact["commune"])
-            counts[0 if fact["credited"] else 1] += 1
-            deltas.applied += 1
+                    lineage[team] = (fact[F.PROVINCE], fact[F.DISTRICT], fact[F.COMMUNE])
+            counts[0 if fact[credited_at] else 1] += 1
+            applied += 1
         if position > positions.get(key, 0):
             moved[key] = position
-    by_team: dict[tuple[str, str, str], list[int]] = {}
-    for (team, officer, day, metric), (credited, claims) in by_officer.items():
-        _add(deltas.officer_daily, (team, officer, day, metric), credited, claims)
-        _add(deltas.officer_total, (team, officer, metric), credited, claims)
-        _add(by_team, (team, day, metric), credited, claims)
-    for (team, day, metric), (credited, claims) in by_team.items():
-        for unit in (*lineage[team], team):
-            _add(deltas.unit_daily, (unit, day, metric), credited, claims)
-            _add(deltas.unit_total, (unit, metric), credited, claims)
-    return deltas, moved
+    result.applied += applied
+    result.skipped += skipped
+    return result, moved
 
 
-def _add(table: dict, key: tuple, credited: int, claims: int) -> None:
+def expand(counted: Tally) -> Deltas:
+    """Spread the tally over officers, teams, communes, districts and the province."""
+    deltas = Deltas(applied=counted.applied, skipped=counted.skipped)
+    by_team: dict[tuple[str, str, str], Counts] = {}
+    for (team, officer, day, metric), counts in counted.by_officer.items():
+        deltas.officer_daily[(team, officer, day, metric)] = counts
+        _add(deltas.officer_total, (team, officer, metric), counts)
+        _add(by_team, (team, day, metric), counts)
+    for (team, day, metric), counts in by_team.items():
+        for unit in (*counted.lineage[team], team):
+            _add(deltas.unit_daily, (unit, day, metric), counts)
+            _add(deltas.unit_total, (unit, metric), counts)
+    return deltas
+
+
+def fold(
+    batches: Iterable[tuple[str, Iterable[Sequence[Any]]]], positions: Mapping[str, int]
+) -> tuple[Deltas, dict[str, int]]:
+    """Tally and expand in one step; returns the deltas and the keys' new positions."""
+    counted, moved = tally(batches, positions)
+    return expand(counted), moved
+
+
+def _add(table: dict, key: tuple, counts: Counts) -> None:
     row = table.get(key)
     if row is None:
-        table[key] = [credited, claims]
+        table[key] = [counts[0], counts[1]]
     else:
-        row[0] += credited
-        row[1] += claims
+        row[0] += counts[0]
+        row[1] += counts[1]

@@ -16,7 +16,7 @@ from tally06_aggregator.fold import Deltas, fold
 
 PROJECTION = "counters"
 
-Batch = tuple[str, list[Mapping[str, Any]]]
+Batch = tuple[str, list[list[Any]]]
 
 
 def _columns(rows: dict[tuple, list[int]]) -> list[Any]:

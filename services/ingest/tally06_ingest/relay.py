@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from tally06.database import create_pool
+from tally06.events import F
 from tally06.structured_logging import configure_logging
 from tally06.topics import FACTS, ensure_topics, fact_key
 from tally06_ingest.facts import FACT_COLUMNS, batches_by_key, encode_batch, seq_headers
@@ -137,7 +138,7 @@ class Relay:
                 meta = await producer.send_and_wait(
                     FACTS.name, encode_batch(key, chunk), key=fact_key(key), headers=seq_headers(chunk)
                 )
-                acked.append(Probe(meta.partition, meta.offset, chunk[-1]["seq"]))
+                acked.append(Probe(meta.partition, meta.offset, chunk[-1][F.SEQ]))
 
         try:
             async with asyncio.TaskGroup() as group:

@@ -18,7 +18,9 @@ class IngestSettings(CommonSettings):
 
 
 class RelaySettings(CommonSettings):
-    relay_batch_rows: int = 5000
+    # A round reads this many committed events; grouped by district they make messages of up
+    # to relay_facts_per_message facts. Large rounds keep a catch-up fast.
+    relay_batch_rows: int = 20_000
     relay_facts_per_message: int = 500
     relay_probe_interval_s: float = 3.0
     relay_idle_wait_s: float = 0.5

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import service_env
 from tests.support import factories, ground_truth
+from tests.support.kafka import read_progress
 
 TEAMS = ["TH-01-C01-T1", "TH-01-C02-T2", "TH-03-C01-T1", "TH-03-C02-T3", "TH-14-C01-T2", "TH-27-C05-T1"]
 TYPES = [("app_installed", None), ("registration_collected", 2), ("application_approved", 2),
@@ -95,6 +96,28 @@ async def test_counters_equal_the_ground_truth(own_broker, start_service, make_t
     await field.stream(batches=60)
     assert any(kind == "claims" for *_, kind in ground_truth.count(field.accepted)["unit_total"])
     await assert_exact(database, field)
+    # The progress stream ends with the same cumulative figures as the read model.
+    expected = {m: (expected_count(field, m, "credited"), expected_count(field, m, "claims"))
+                for m in ("installed", "collected_l2", "approved_l2", "activated_l1", "activated_l2")}
+    for _ in range(20):
+        if await latest_province_totals(own_broker.bootstrap) == expected:
+            break
+        await asyncio.sleep(0.5)
+    assert await latest_province_totals(own_broker.bootstrap) == expected
+
+
+def expected_count(field: Field, metric: str, kind: str) -> int:
+    return ground_truth.count(field.accepted)["unit_total"][("TH", metric, kind)]
+
+
+async def latest_province_totals(bootstrap: str) -> dict[str, tuple[int, int]]:
+    newest: dict[str, tuple[int, int, int]] = {}
+    for change in await read_progress(bootstrap):
+        if change.unit == "TH":
+            for metric, count in change.total.items():
+                if count.version > newest.get(metric.value, (-1,))[0]:
+                    newest[metric.value] = (count.version, count.credited, count.claims)
+    return {m: (c, k) for m, (_, c, k) in newest.items()}
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tally06.events import fact_dicts
 from tally06.topics import FACTS
 from tests.support import factories
 from tests.support.kafka import wait_for_facts
@@ -92,7 +93,8 @@ async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
         out: dict[int, list[dict]] = collections.defaultdict(list)
         while batch := await consumer.getmany(timeout_ms=1000):
             for tp, records in batch.items():
-                out[tp.partition].extend(orjson.loads(r.value) for r in records)
+                out[tp.partition].extend(
+                    {"key": orjson.loads(r.value)["key"], "facts": fact_dicts(r.value)} for r in records)
         return out
     finally:
         await consumer.stop()

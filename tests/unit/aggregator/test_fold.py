@@ -3,7 +3,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from tally06.events import ProgressChange
+from tally06.events import FACT_FIELDS, ProgressChange
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.exceptions import UnknownSchema
 from tally06_aggregator.fold import fold
@@ -13,8 +13,11 @@ from tally06_aggregator.progress import progress_messages
 def fact(seq, *, team="TH-03-C01-T1", officer="CA-1", day="2024-10-25", metric="activated_l1", credited=True):
     commune = team.rsplit("-", 1)[0]
     district = commune.rsplit("-", 1)[0]
-    return {"seq": seq, "province": "TH", "district": district, "commune": commune, "team": team,
-            "officer": officer, "day": day, "metric": metric, "credited": credited}
+    values = {"seq": seq, "event_id": "e", "type": "account_activated", "level": 1, "metric": metric,
+              "occurred_at": f"{day}T09:00:00+07:00", "day": day, "received_at": f"{day}T02:00:00+00:00",
+              "province": "TH", "district": district, "commune": commune, "team": team,
+              "officer": officer, "citizen_key": "c", "credited": credited}
+    return [values[name] for name in FACT_FIELDS]
 
 
 def test_counts_every_level_of_the_hierarchy():
@@ -59,7 +62,9 @@ def test_nothing_new_is_falsy():
 
 def test_decode_refuses_unknown_schema():
     with pytest.raises(UnknownSchema):
-        decode_batch(orjson.dumps({"schema_version": 2, "key": "TH-03", "facts": []}))
+        decode_batch(orjson.dumps({"schema_version": 2, "key": "TH-03", "fields": FACT_FIELDS, "rows": []}))
+    with pytest.raises(UnknownSchema):
+        decode_batch(orjson.dumps({"schema_version": 1, "key": "TH-03", "fields": ["seq"], "rows": []}))
 
 
 def test_progress_messages_match_the_contract():

@@ -3,7 +3,7 @@ import uuid
 
 import orjson
 
-from tally06.events import FactBatch
+from tally06.events import F, FactBatch, fact_dicts
 from tally06_ingest.facts import batches_by_key, encode_batch, header_seq, seq_headers
 
 
@@ -20,15 +20,18 @@ def row(seq, district):
 def test_hand_built_facts_match_the_contract():
     rows = [row(1, "TH-01"), row(2, "TH-02"), row(3, "TH-01")]
     grouped = batches_by_key(rows, 500)
-    batch = FactBatch.from_bytes(encode_batch("TH-01", grouped["TH-01"][0]))
+    raw = encode_batch("TH-01", grouped["TH-01"][0])
+    batch = FactBatch.from_bytes(raw)
     assert [f.seq for f in batch.facts] == [1, 3]
     assert batch.facts[0].credited is False
+    assert FactBatch.from_bytes(batch.to_bytes()) == batch
+    assert fact_dicts(raw)[1]["seq"] == 3
 
 
 def test_chunks_keep_sequence_order_per_key():
     rows = [row(n, "TH-01") for n in range(1, 8)]
     chunks = batches_by_key(rows, 3)["TH-01"]
-    assert [[f["seq"] for f in c] for c in chunks] == [[1, 2, 3], [4, 5, 6], [7]]
+    assert [[f[F.SEQ] for f in c] for c in chunks] == [[1, 2, 3], [4, 5, 6], [7]]
     assert header_seq(seq_headers(chunks[1])) == 6
     assert header_seq(seq_headers(chunks[1]), "first_seq") == 4
     assert orjson.loads(encode_batch("TH-01", chunks[2]))["key"] == "TH-01"

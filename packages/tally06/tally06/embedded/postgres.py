@@ -111,7 +111,10 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(run_as)
 
-        settings = {"max_connections": "200"}
+        # The counters projection writes in large transactions: more WAL between checkpoints and
+        # a larger buffer pool keep a replay from stalling on checkpoints.
+        settings = {"max_connections": "200", "shared_buffers": "256MB", "max_wal_size": "4GB",
+                    "checkpoint_timeout": "15min", "wal_buffers": "16MB"}
         if not self.fsync:
             # synchronous_commit stays on: with it off, commits still in WAL buffers are lost
             # on kill(), which fault tests would mistake for a bug in the code under test.
