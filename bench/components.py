@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +16,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tally06.database import migrate
 from tally06.embedded.postgres import EmbeddedPostgres
 from tally06.embedded.tansu import EmbeddedTansu
-from tally06.org_store import save_org
 from tally06.pii import new_key
 from tally06.ports import free_port
-from tally06.reference import demo_org
 from tally06.topics import ensure_topics
+from tests.support.databases import create_database
 
 KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"b1:{new_key()}"}
 
@@ -36,20 +33,7 @@ class Bench:
     workdir: Path
 
     async def fresh_database(self) -> str:
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(self.pg.dsn("postgres"))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        dsn = self.pg.dsn(name)
-        await migrate(dsn)
-        conn = await asyncpg.connect(dsn)
-        try:
-            await save_org(conn, demo_org())
-        finally:
-            await conn.close()
-        return dsn
+        return await create_database(self.pg.dsn("").rstrip("/"), prefix="bench_")
 
     def env(self, dsn: str, **extra: str) -> dict[str, str]:
         return {**os.environ, **KEYS, "DATABASE_URL": dsn, "KAFKA_BOOTSTRAP": self.broker.bootstrap,

@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tally06.database import migrate
 from tally06.embedded.postgres import EmbeddedPostgres
 from tally06.embedded.tansu import EmbeddedTansu
-from tally06.org_store import save_org
 from tally06.pii import new_key
 from tally06.ports import free_port
-from tally06.reference import demo_org
 from tally06.tokens import issue_token
 from tally06.topics import ensure_topics
+from tests.support.databases import create_database
 from tests.support.services import LOG_DIR, ServiceProcess
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
@@ -73,23 +70,6 @@ def own_broker() -> Iterator[EmbeddedTansu]:
         yield tansu
     finally:
         tansu.stop()
-
-
-async def create_database(server: str) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = f"{server}/{name}"
-    await migrate(dsn)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await save_org(conn, demo_org())
-    finally:
-        await conn.close()
-    return dsn
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 from tally06.exceptions import ComponentStartError
 
@@ -32,3 +33,12 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def require_free_port_or_exit(component: str, host: str, port: int) -> None:
+    """For a service's entry point: a taken port ends the process with a message and code 3."""
+    try:
+        require_free_port(component, host, port)
+    except ComponentStartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
