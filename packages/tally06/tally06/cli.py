@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -64,8 +65,6 @@ def up(
 
     settings = _settings()
     configure_logging(settings.log_level, json=False, service="stack")
-    import os
-
     config = StackConfig(
         home=home, ingest_port=ingest_port, aggregator_port=aggregator_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),

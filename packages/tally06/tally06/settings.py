@@ -19,6 +19,8 @@ class CommonSettings(BaseSettings):
         "127.0.0.1:19092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "TALLY06_KAFKA_BOOTSTRAP"),
     )
+    # Topics a service finds missing are created with this; production Kafka uses 3.
+    topic_replication_factor: int = 1
     hmac_key: str = ""
     pii_keys: str = ""
     home: Path = Path(".tally06")

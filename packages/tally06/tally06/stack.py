@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import structlog
 
@@ -119,8 +120,6 @@ class Stack:
             await migrate(self.database_url)
         except OSError as exc:
             raise ComponentStartError("postgres", f"cannot reach {self.database_url}: {exc}") from exc
-        import asyncpg
-
         conn = await asyncpg.connect(self.database_url)
         try:
             if cfg.demo or len(await load_org(conn)) == 0:
@@ -141,7 +140,7 @@ class Stack:
             self.kafka_bootstrap = broker.bootstrap
         try:
             await asyncio.wait_for(ensure_topics(self.kafka_bootstrap), 30)
-        except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - report any cause
+        except Exception as exc:  # noqa: BLE001 - any cause is reported the same way
             raise ComponentStartError("kafka", f"cannot create topics on {self.kafka_bootstrap}: {exc}") from exc
 
     async def _spawn(self, child: Child) -> None:

@@ -16,7 +16,7 @@ def main() -> None:
 
     configure_logging(settings.log_level, settings.log_json, service="aggregator")
     require_free_port_or_exit("aggregator", settings.host, settings.aggregator_port)
-    asyncio.run(ensure_topics(settings.kafka_bootstrap))
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_replication_factor))
     # Our structlog set-up stays in charge: one JSON object per line, like the other services.
     Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
            override_logging=False).execute_from_commandline()

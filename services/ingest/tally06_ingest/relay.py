@@ -98,7 +98,7 @@ class Relay:
 
     async def _serve(self, stop: asyncio.Event) -> None:
         bootstrap = self.settings.kafka_bootstrap
-        await ensure_topics(bootstrap)
+        await ensure_topics(bootstrap, self.settings.topic_replication_factor)
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, acks="all", linger_ms=2, request_timeout_ms=10_000,
             max_request_size=4 * 1024 * 1024,

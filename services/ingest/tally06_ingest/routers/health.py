@@ -24,7 +24,7 @@ async def readyz(runtime: Runtime) -> JSONResponse:
         await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), timeout=2)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
-    return JSONResponse({"status": "ready", "teams": len(runtime.registry.units())})
+    return JSONResponse({"status": "ready", "units": len(runtime.registry)})
 
 
 @router.get("/metrics", include_in_schema=False)
