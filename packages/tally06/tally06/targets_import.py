@@ -16,7 +16,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class TargetsImportError(Tally06Error):
 
 @dataclass(frozen=True)
 class CampaignTarget:
+    """One unit's activation target, split by account level as the plan hands it down."""
+
     unit_code: str
     unit_name: str
     total: int
@@ -56,7 +58,7 @@ class TotalsCheck:
 
     Sums cover every number that could be read, including rows rejected for another reason:
     the printed row is a claim about the sheet, not about what we accepted. A printed value
-    that cannot be read is ``None`` and not compared.
+    that is blank or cannot be read is ``None`` and not compared.
     """
 
     printed_total: int | None
@@ -66,7 +68,7 @@ class TotalsCheck:
     sum_level1: int
     sum_level2: int
     agrees: bool
-    disagreements: list[str] = field(default_factory=list)  # "level1: printed …, rows sum to …"
+    disagreements: list[str]  # one per field that differs: "level1: printed …, rows sum to …"
 
 
 @dataclass
@@ -76,7 +78,7 @@ class ImportReport:
     totals_row: TotalsCheck | None = None
 
 
-def fold(text: object) -> str:
+def _fold(text: object) -> str:
     """Case- and diacritics-insensitive form of a heading: "Đơn vị" -> "don vi"."""
     decomposed = unicodedata.normalize("NFD", str(text or "").replace("đ", "d").replace("Đ", "d"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -89,7 +91,7 @@ def _exact(text: object) -> str:
 
 
 def _is_totals_label(text: object) -> bool:
-    return fold(text) in {"tong", "tong cong", "cong", "tong so"}
+    return _fold(text) in {"tong", "tong cong", "cong", "tong so"}
 
 
 def _parse_int(value: Any) -> int:
@@ -136,18 +138,17 @@ class _Collector:
 
     def _resolve(self, row: int, code: str | None, by_stt: bool, name: object) -> str | None:
         """A unit from its code (or STT mapped to TH-NN) and/or its exact district name."""
-        named = self.by_name.get(_exact(name)) if _exact(name) else None
-        unit = self.org.get(code) if code else None
-        if unit is not None and by_stt and unit.kind is not UnitKind.DISTRICT:
+        named = self.by_name.get(_exact(name))
+        unit = self.org.get(code or "")
+        if unit and by_stt and unit.kind is not UnitKind.DISTRICT:
             unit = None
         if named and unit and named != unit.code:
-            self.errors.append(RowError(row, "unit_code", (
-                f"number {code} is {unit.name} but the name {_exact(name)!r} is {named}")))
-            return None
-        if named or unit:
-            return named or (unit.code if unit else None)
-        shown = _exact(name) or code or "(blank)"
-        self.errors.append(RowError(row, "unit_code", f"unknown unit {shown!r}"))
+            message = f"{unit.code} by number is {unit.name}, but {_exact(name)!r} is {named}"
+        elif named or unit:
+            return named or unit.code  # type: ignore[union-attr]
+        else:
+            message = f"unknown unit {_exact(name) or code or '(blank)'!r}"
+        self.errors.append(RowError(row, "unit_code", message))
         return None
 
     def add(self, row: int, code: str | None, by_stt: bool, name: object,
@@ -174,8 +175,9 @@ class _Collector:
             try:
                 printed[name] = _parse_int(value)
             except ValueError as exc:
-                printed[name] = None
-                self.errors.append(RowError(row, name, f"totals row: {exc}"))
+                printed[name] = None  # blank: nothing printed to check; unreadable: an error
+                if str(value or "").strip():
+                    self.errors.append(RowError(row, name, f"totals row: {exc}"))
         disagreements = [
             f"{name}: printed {printed[name]:,}, rows sum to {self.sums[name]:,}"
             for name in NUMBER_FIELDS
@@ -185,8 +187,7 @@ class _Collector:
             printed["total"], printed["level1"], printed["level2"], self.sums["total"],
             self.sums["level1"], self.sums["level2"], not disagreements, disagreements)
 
-    def report(self, totals: TotalsCheck | None) -> ImportReport:
-        self.errors.sort(key=lambda e: e.row)
+    def report(self, totals: TotalsCheck | None = None) -> ImportReport:
         return ImportReport(self.targets, self.errors, totals)
 
 
@@ -210,7 +211,7 @@ def parse_targets_csv(text: str, org: OrgRegistry) -> ImportReport:
     it is checked against the rows above it and reading stops there.
     """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [fold(h) for h in next(reader, [])]
+    header = [_fold(h) for h in next(reader, [])]
     key = "unit_code" if "unit_code" in header else "no"
     needed = [key, "target_total", "target_level1", "target_level2"]
     missing = [c for c in needed if c not in header]
@@ -223,17 +224,15 @@ def parse_targets_csv(text: str, org: OrgRegistry) -> ImportReport:
         if not any(c.strip() for c in cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
+        code, raw = cells[at[key]].strip(), [cells[at[c]] for c in needed[1:]]
         name = cells[name_at] if name_at is not None else ""
-        raw = [cells[at[c]] for c in needed[1:]]
-        if _is_totals_label(cells[at[key]]) or (not cells[at[key]].strip()
-                                                 and _is_totals_label(name)):
+        if _is_totals_label(code) or (not code and _is_totals_label(name)):
             return collector.report(collector.check_totals(reader.line_num, raw))
-        code = cells[at[key]].strip()
         if key == "no":
             collector.add(reader.line_num, _stt_code(code) if code else None, True, name, raw)
         else:
             collector.add(reader.line_num, code, False, name if not code else "", raw)
-    return collector.report(None)
+    return collector.report()
 
 
 def _find_columns(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
@@ -243,24 +242,20 @@ def _find_columns(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | N
     since the activated group repeats "Mức 1, Mức 2" and "Tổng số còn lại" also says "Tổng số".
     """
     for i, row in enumerate(rows[:30]):
-        heads = [fold(v) for v in row]
+        heads = [_fold(v) for v in row]
         if "don vi" not in heads:
             continue
-        sub = [fold(v) for v in rows[i + 1]] if i + 1 < len(rows) else []
+        sub = [_fold(v) for v in rows[i + 1]] if i + 1 < len(rows) else []
         two_level = "tong so" in sub
         labels = sub if two_level else heads
         if "tong so" not in labels:
             continue
         start = next((c for c, h in enumerate(heads) if h.startswith("chi tieu")), 0)
-        cols = {"name": heads.index("don vi")}
-        if "stt" in heads:
-            cols["stt"] = heads.index("stt")
+        stt = next((heads.index(h) for h in ("stt", "tt") if h in heads), -1)
+        cols = {"name": heads.index("don vi"), "stt": stt}
         for key, label in zip(NUMBER_FIELDS, ("tong so", "muc 1", "muc 2"), strict=True):
-            found = [c for c, h in enumerate(labels) if h == label and c >= start]
-            if not found:
-                break
-            cols[key] = found[0]
-        else:
+            cols[key] = next((c for c, h in enumerate(labels) if h == label and c >= start), -1)
+        if min(cols[k] for k in NUMBER_FIELDS) >= 0:
             return i + (2 if two_level else 1), cols
     return None
 
@@ -271,6 +266,7 @@ def parse_targets_xlsx(source: str | Path | bytes, org: OrgRegistry) -> ImportRe
     The first sheet with a recognisable header is read. A district is found by its STT (row N
     of Appendix I is ``TH-NN``) or by its exact name in ``org``; a conflict between the two is
     an error. Reading stops at the "Tổng cộng"/"Tổng" row, which is checked, not trusted.
+    Formulas are read as the values Excel last computed and saved (``data_only``).
     """
     import openpyxl  # only needed here; keeps the CSV path free of the dependency
 
@@ -290,20 +286,20 @@ def parse_targets_xlsx(source: str | Path | bytes, org: OrgRegistry) -> ImportRe
 def _read_rows(rows: list[tuple[Any, ...]], first: int, cols: dict[str, int],
                org: OrgRegistry) -> ImportReport:
     collector = _Collector(org)
-    by_name = collector.by_name
     for index in range(first, len(rows)):
         cells = list(rows[index]) + [None] * (max(cols.values()) + 1)
-        name, stt = cells[cols["name"]], cells[cols["stt"]] if "stt" in cols else None
+        name, stt = cells[cols["name"]], cells[cols["stt"]] if cols["stt"] >= 0 else None
         raw = [cells[cols[k]] for k in NUMBER_FIELDS]
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
             continue
         if _is_totals_label(name) or _is_totals_label(stt):
             return collector.report(collector.check_totals(index + 1, raw))
-        if index == first and re.fullmatch(r"\(?\w\)?", fold(name)):
+        if index == first and re.fullmatch(r"\(?\w\)?", _fold(name)):
             continue  # a row of column numbers, "(1) (2) (3)…" or "A B 1 2…", under the header
         code = _stt_code(stt) if stt not in (None, "") else None
-        if code is None and all(v in (None, "") for v in raw) and _exact(name) not in by_name:
+        known = _exact(name) in collector.by_name
+        if code is None and not known and all(v in (None, "") for v in raw):
             continue  # a group heading or a note under the table, not a unit
         collector.add(index + 1, code, True, name, raw)
-    return collector.report(None)
+    return collector.report()
 
