@@ -29,7 +29,9 @@ app = typer.Typer(help="tally06: live progress of the electronic-identity drive 
 token_app = typer.Typer(help="Device tokens: one per field device, bound to its team.", no_args_is_help=True)
 org_app = typer.Typer(help="The organisation registry (province → district → commune → team).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+targets_app = typer.Typer(help="Campaign targets (Appendix I), versioned.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+app.add_typer(targets_app, name="targets")
 
 console = Console()
 err = Console(stderr=True)
@@ -117,6 +119,56 @@ def rebuild() -> None:
         result = asyncio.run(rebuild_counters(url, progress=advance))
     console.print(f"rebuilt from {result.events:,} events: {result.rows:,} counter rows, "
                   f"{len(result.positions)} keys")
+
+
+@targets_app.command("import")
+def targets_import(
+    path: Path,
+    valid_from: Annotated[str | None, typer.Option(help="When the targets take effect (ISO 8601); default now")] = None,
+    partial: Annotated[bool, typer.Option(help="Save the valid rows even when some rows are bad")] = False,
+) -> None:
+    """Import campaign targets from CSV or an Appendix I workbook (.xlsx), with a per-row report."""
+    import datetime as dt
+
+    from tally06.org_store import load_org
+    from tally06.targets_import import TargetsImportError, parse_targets_csv, parse_targets_xlsx
+    from tally06.targets_store import save_campaign_targets
+
+    moment = dt.datetime.fromisoformat(valid_from) if valid_from else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        _fail("--valid-from needs a UTC offset, e.g. 2023-03-24T00:00:00+07:00")
+
+    async def run() -> tuple[object, int]:
+        conn = await _connect()
+        try:
+            org = await load_org(conn)
+            if path.suffix.lower() == ".xlsx":
+                report = parse_targets_xlsx(path, org)
+            else:
+                report = parse_targets_csv(path.read_text(encoding="utf-8-sig"), org)
+            saved = 0
+            if report.targets and (partial or not report.errors):
+                async with conn.transaction():
+                    saved = await save_campaign_targets(conn, report.targets, source=path.name, valid_from=moment)
+            return report, saved
+        finally:
+            await conn.close()
+
+    try:
+        report, saved = asyncio.run(run())
+    except TargetsImportError as exc:
+        _fail(str(exc))
+    if report.errors:
+        table = Table("row", "field", "problem", title="rows not imported")
+        for e in report.errors:
+            table.add_row(str(e.row), e.field, e.message)
+        err.print(table)
+    if report.totals_row is not None and not report.totals_row.agrees:
+        err.print("[yellow]the totals row disagrees with its rows:[/] " + "; ".join(report.totals_row.disagreements))
+    console.print(f"{len(report.targets)} valid rows, {len(report.errors)} bad rows; saved {saved} "
+                  f"targets in force from {moment.isoformat()}")
+    if report.errors and not partial:
+        raise typer.Exit(1)
 
 
 @org_app.command("load")

@@ -7,12 +7,18 @@ same every time, for the demo and the tests.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 from importlib import resources
 
+from tally06.events import LOCAL_TZ
 from tally06.org import OrgRegistry, Unit, UnitKind
+
+if TYPE_CHECKING:
+    from tally06.targets_import import CampaignTarget
 
 PROVINCE_CODE = "TH"
 PROVINCE_NAME = "Tỉnh Thanh Hóa"
@@ -81,3 +87,14 @@ def demo_org() -> OrgRegistry:
             for t in range(1, TEAMS_PER_COMMUNE + 1):
                 units.append(Unit(f"{commune}-T{t}", f"Tổ công tác {t}", UnitKind.TEAM, commune))
     return OrgRegistry(units)
+
+
+# Plan 70 was issued on 2023-03-21 and its targets run from phase 1 (2023-03-24, local time).
+PLAN70_START = dt.datetime(2023, 3, 24, tzinfo=LOCAL_TZ)
+
+
+def appendix1_targets() -> list[CampaignTarget]:
+    """The campaign target of each district, as Appendix I assigns it."""
+    from tally06.targets_import import CampaignTarget  # the importer reads this module's codes
+
+    return [CampaignTarget(d.code, d.name, d.target_total, d.target_level1, d.target_level2) for d in appendix1()]

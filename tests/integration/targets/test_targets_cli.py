@@ -1,0 +1,58 @@
+"""`tally06 targets import` against a real database: per-row report, versioning."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+from tally06.reference import appendix1
+from tally06.targets_store import campaign_targets_at
+from tests.conftest import service_env
+
+REFERENCE = Path(__file__).resolve().parents[3] / "packages/tally06/tally06/data/thanh_hoa_plan70_appendix1.csv"
+
+
+async def tally06(database: str, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tally06", *args, env=service_env(database, "127.0.0.1:1"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_import_then_change_keeps_history(database, db, tmp_path):
+    code, out, _ = await tally06(database, "targets", "import", str(REFERENCE), "--valid-from", "2023-03-24T00:00:00+07:00")
+    assert code == 0, out
+    assert "27 valid rows, 0 bad rows; saved 27" in out
+
+    changed = tmp_path / "revised.csv"
+    changed.write_text("unit_code,unit_name,target_total,target_level1,target_level2\n"
+                       "TH-03,Thành phố Sầm Sơn,100000,85000,15000\n", encoding="utf-8")
+    code, out, _ = await tally06(database, "targets", "import", str(changed), "--valid-from", "2023-05-01T00:00:00+07:00")
+    assert code == 0, out
+
+    before = await campaign_targets_at(db, dt.datetime(2023, 4, 30, tzinfo=dt.UTC))
+    after = await campaign_targets_at(db, dt.datetime(2023, 5, 2, tzinfo=dt.UTC))
+    assert before["TH-03"].total == appendix1()[2].target_total == 95_999
+    assert after["TH-03"].total == 100_000
+    assert after["TH-01"].total == before["TH-01"].total
+    assert sum(t.total for t in before.values()) == 3_243_976
+
+
+async def test_bad_rows_are_reported_and_nothing_is_saved(database, db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit_code,unit_name,target_total,target_level1,target_level2\n"
+                   "TH-01,Thành phố Thanh Hóa,316749,270257,46492\n"
+                   "TH-99,Nowhere,10,5,5\n"
+                   "TH-02,Thị xã Bỉm Sơn,abc,44499,7653\n", encoding="utf-8")
+    code, out, err = await tally06(database, "targets", "import", str(bad))
+    assert code == 1
+    assert "1 valid rows, 2 bad rows; saved 0" in out
+    assert "unit_code" in err and "total" in err
+    assert await db.fetchval("SELECT count(*) FROM campaign_targets") == 0
+
+    code, out, _ = await tally06(database, "targets", "import", str(bad), "--partial")
+    assert code == 0
+    assert await db.fetchval("SELECT count(*) FROM campaign_targets") == 1
