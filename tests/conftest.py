@@ -114,7 +114,7 @@ def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
 
 SERVICES = {
     "ingest": ("tally06_ingest", "TALLY06_INGEST_PORT"),
-    "relay": ("tally06_ingest.relay", None),
+    "relay": ("tally06_ingest.relay", "TALLY06_RELAY_PORT"),
     "aggregator": ("tally06_aggregator", "TALLY06_AGGREGATOR_PORT"),
 }
 

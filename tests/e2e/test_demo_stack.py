@@ -25,11 +25,13 @@ def _env() -> dict[str, str]:
 
 
 async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
-    ports = {"ingest": free_port(), "aggregator": free_port(), "pg": free_port(), "kafka": free_port()}
+    ports = {"ingest": free_port(), "aggregator": free_port(), "relay": free_port(), "pg": free_port(),
+             "kafka": free_port()}
     log = open(LOG_DIR / "demo-stack.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "tally06", "up", "--demo", "--home", str(tmp_path / "home"),
-         "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]), "--pg-port", str(ports["pg"]),
+         "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]),
+         "--relay-port", str(ports["relay"]), "--pg-port", str(ports["pg"]),
          "--kafka-port", str(ports["kafka"]), "--speed", "3000"],
         env=_env(), stdout=log, stderr=subprocess.STDOUT,
     )

@@ -55,6 +55,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
     ingest_port: int = 8061,
     aggregator_port: int = 8063,
+    relay_port: int = 8064,
     pg_port: int = 55432,
     kafka_port: int = 19092,
     home: Path = Path(".tally06"),
@@ -68,7 +69,7 @@ def up(
     settings = _settings()
     configure_logging(settings.log_level, json=False, service="stack")
     config = StackConfig(
-        home=home, ingest_port=ingest_port, aggregator_port=aggregator_port, pg_port=pg_port, kafka_port=kafka_port,
+        home=home, ingest_port=ingest_port, aggregator_port=aggregator_port, relay_port=relay_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
         demo=demo,
     )

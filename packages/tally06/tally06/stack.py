@@ -44,6 +44,7 @@ class StackConfig:
     host: str = "127.0.0.1"
     ingest_port: int = 8061
     aggregator_port: int = 8063
+    relay_port: int = 8064
     pg_port: int = 55432
     kafka_port: int = 19092
     database_url: str | None = None
@@ -54,7 +55,7 @@ class StackConfig:
     def services(self) -> list[ServiceSpec]:
         return [
             ServiceSpec("ingest", "tally06_ingest", "TALLY06_INGEST_PORT", self.ingest_port),
-            ServiceSpec("relay", "tally06_ingest.relay"),
+            ServiceSpec("relay", "tally06_ingest.relay", "TALLY06_RELAY_PORT", self.relay_port),
             ServiceSpec("aggregator", "tally06_aggregator", "TALLY06_AGGREGATOR_PORT", self.aggregator_port),
         ]
 

@@ -60,6 +60,7 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
         await stack.start()
         table = Table("component", "where", title="tally06 is up")
         table.add_row("ingest API", f"{stack.ingest_url}/v1/events  (docs {stack.ingest_url}/docs)")
+        table.add_row("relay", f"http://{stack.config.host}:{stack.config.relay_port}/readyz")
         table.add_row("aggregator", f"http://{stack.config.host}:{stack.config.aggregator_port}/metrics")
         table.add_row("PostgreSQL", stack.database_url)
         table.add_row("Kafka", stack.kafka_bootstrap)

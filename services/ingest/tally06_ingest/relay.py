@@ -24,15 +24,18 @@ from typing import Any
 
 import asyncpg
 import structlog
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from tally06.database import create_pool
+from tally06.ports import require_free_port_or_exit
 from tally06.events import F
 from tally06.structured_logging import configure_logging
 from tally06.topics import FACTS, ensure_topics, fact_key
 from tally06_ingest.facts import FACT_COLUMNS, batches_by_key, encode_batch, seq_headers
 from tally06_ingest.log_probe import broker_holds
+from tally06_ingest.relay_http import create_relay_app
 from tally06_ingest.settings import RelaySettings
 from tally06_ingest.store import NOTIFY_CHANNEL
 
@@ -61,6 +64,7 @@ class Relay:
         self.pool = pool
         self._wakeup = asyncio.Event()
         self._high_offsets: dict[int, int] = {}
+        self.status: dict[str, object] = {"leading": False, "last_error": None}
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
@@ -75,6 +79,7 @@ class Relay:
                 continue
             except Exception as exc:  # noqa: BLE001 - the relay outlives any outage
                 log.warning("relay_retrying", error=type(exc).__name__, detail=str(exc)[:200], wait_s=backoff)
+                self.status["last_error"] = type(exc).__name__
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -90,9 +95,11 @@ class Relay:
                     yield False
                     return
             log.info("relay_leading")
+            self.status["leading"] = True
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
             yield True
         finally:
+            self.status["leading"] = False
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 5)
 
@@ -196,16 +203,24 @@ async def run_relay(settings: RelaySettings) -> None:
     """Run until SIGINT or SIGTERM. Stopping cancels whatever is under way: the position is
     only ever written after the broker acknowledged, so an interrupted round is just redone."""
     pool = await create_pool(settings.database_url, min_size=1, max_size=3)
-    task = asyncio.create_task(Relay(settings, pool).run(asyncio.Event()))
+    relay = Relay(settings, pool)
+    server = uvicorn.Server(uvicorn.Config(
+        create_relay_app(pool, relay.status), host=settings.host, port=settings.relay_port,
+        log_config=None, access_log=False))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - ours below
+    task = asyncio.create_task(relay.run(asyncio.Event()))
+    web = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
-    log.info("relay_started", bootstrap=settings.kafka_bootstrap)
+    log.info("relay_started", bootstrap=settings.kafka_bootstrap, port=settings.relay_port)
     try:
         await task
     except asyncio.CancelledError:
         pass
     finally:
+        server.should_exit = True
+        await web
         await pool.close()
         log.info("relay_stopped")
 
@@ -213,6 +228,7 @@ async def run_relay(settings: RelaySettings) -> None:
 def main() -> None:
     settings = RelaySettings()
     configure_logging(settings.log_level, settings.log_json, service="relay")
+    require_free_port_or_exit("relay", settings.host, settings.relay_port)
     asyncio.run(run_relay(settings))
 
 

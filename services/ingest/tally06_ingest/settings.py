@@ -18,6 +18,8 @@ class IngestSettings(CommonSettings):
 
 
 class RelaySettings(CommonSettings):
+    host: str = "127.0.0.1"
+    relay_port: int = 8064
     # A round reads this many committed events; grouped by district they make messages of up
     # to relay_facts_per_message facts. Large rounds keep a catch-up fast.
     relay_batch_rows: int = 20_000

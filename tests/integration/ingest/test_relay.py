@@ -104,8 +104,12 @@ async def test_facts_flow_in_sequence_order_per_district(own_broker, start_servi
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     devices = await devices_for(ingest, make_token)
     await devices.stream(batches=12)
-    start_service("relay", bootstrap=own_broker.bootstrap)
+    relay = start_service("relay", bootstrap=own_broker.bootstrap)
     await wait_published(database)
+    async with httpx.AsyncClient(base_url=relay.url) as client:
+        ready = (await client.get("/readyz")).json()
+        assert ready["status"] == "ready" and ready["leading"] is True and ready["backlog"] == 0
+        assert b"tally06_relay_published_events_total" in (await client.get("/metrics")).content
 
     messages = await records_by_partition(own_broker.bootstrap)
     seen: dict[str, list[int]] = collections.defaultdict(list)
