@@ -48,6 +48,8 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
             try:
                 row = await conn.fetchrow(
                     "SELECT (SELECT last_seq FROM event_seq) AS stored, position, "
+                    "(SELECT count(*) FROM daily_targets) AS daily, "
+                    "(SELECT sum(total) FROM campaign_targets) AS campaign, "
                     "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
                     "FROM relay_state")
             except asyncpg.PostgresError:
@@ -57,6 +59,7 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
             if row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500:
                 break
         assert row and row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500, row
+        assert (row["daily"], row["campaign"]) == (501, 3_243_976)
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
         assert len(facts) >= 500
         assert {f["district"] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}

@@ -172,6 +172,44 @@ def targets_import(
         raise typer.Exit(1)
 
 
+@targets_app.command("daily")
+def targets_daily(
+    path: Path,
+    valid_from: Annotated[str | None, typer.Option("--from", help="First local day (YYYY-MM-DD); default today")] = None,
+    partial: Annotated[bool, typer.Option(help="Save the valid rows even when some rows are bad")] = False,
+) -> None:
+    """Import daily targets per team or commune (CSV: unit_code,metric,target)."""
+    import datetime as dt
+
+    from tally06.daily_targets import parse_daily_targets_csv, save_daily_targets
+    from tally06.events import LOCAL_TZ
+    from tally06.org_store import load_org
+
+    day = dt.date.fromisoformat(valid_from) if valid_from else dt.datetime.now(LOCAL_TZ).date()
+
+    async def run() -> tuple[list, list, int]:
+        conn = await _connect()
+        try:
+            targets, errors = parse_daily_targets_csv(path.read_text(encoding="utf-8"), await load_org(conn))
+            saved = 0
+            if targets and (partial or not errors):
+                async with conn.transaction():
+                    saved = await save_daily_targets(conn, targets, source=path.name, valid_from=day)
+            return targets, errors, saved
+        finally:
+            await conn.close()
+
+    targets, errors, saved = asyncio.run(run())
+    if errors:
+        table = Table("row", "field", "problem", title="rows not imported")
+        for e in errors:
+            table.add_row(str(e.row), e.field, e.message)
+        err.print(table)
+    console.print(f"{len(targets)} valid rows, {len(errors)} bad rows; saved {saved} daily targets from {day}")
+    if errors and not partial:
+        raise typer.Exit(1)
+
+
 @org_app.command("load")
 def org_load(path: Path) -> None:
     """Load units from a CSV with columns code,name,kind,parent_code."""

@@ -25,6 +25,8 @@ from tally06.org_store import load_org, save_org
 from tally06.ports import require_free_port
 from tally06.reference import PLAN70_START, appendix1_targets, demo_org
 from tally06.targets_store import save_campaign_targets
+from tally06.daily_targets import save_daily_targets
+from tally06.simulator.plan import demo_daily_targets
 from tally06.topics import ensure_topics
 
 log = structlog.get_logger(__name__)
@@ -126,6 +128,9 @@ class Stack:
         try:
             if cfg.demo or len(await load_org(conn)) == 0:
                 await save_org(conn, demo_org())
+            if cfg.demo and not await conn.fetchval("SELECT count(*) FROM daily_targets"):
+                await save_daily_targets(conn, demo_daily_targets(), source="demo plan",
+                                         valid_from=PLAN70_START.date())
             if not await conn.fetchval("SELECT count(*) FROM campaign_targets"):
                 await save_campaign_targets(conn, appendix1_targets(), source="plan 70 Appendix I",
                                             valid_from=PLAN70_START)

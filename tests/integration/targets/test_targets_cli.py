@@ -56,3 +56,20 @@ async def test_bad_rows_are_reported_and_nothing_is_saved(database, db, tmp_path
     code, out, _ = await tally06(database, "targets", "import", str(bad), "--partial")
     assert code == 0
     assert await db.fetchval("SELECT count(*) FROM campaign_targets") == 1
+
+
+async def test_daily_targets_versioned_by_day(database, db, tmp_path):
+    from tally06.daily_targets import daily_targets_on
+
+    first = tmp_path / "daily.csv"
+    first.write_text("unit_code,metric,target\nTH-03-C01-T1,activated,40\nTH-03-C01-T2,activated,35\n")
+    code, out, _ = await tally06(database, "targets", "daily", str(first), "--from", "2024-10-20")
+    assert code == 0 and "saved 2" in out, out
+    second = tmp_path / "raise.csv"
+    second.write_text("unit_code,metric,target\nTH-03-C01-T1,activated,60\n")
+    code, out, _ = await tally06(database, "targets", "daily", str(second), "--from", "2024-10-25")
+    assert code == 0, out
+    assert (await daily_targets_on(db, dt.date(2024, 10, 24)))[("TH-03-C01-T1", "activated")] == 40
+    on_25 = await daily_targets_on(db, dt.date(2024, 10, 25))
+    assert on_25[("TH-03-C01-T1", "activated")] == 60 and on_25[("TH-03-C01-T2", "activated")] == 35
+    assert await daily_targets_on(db, dt.date(2024, 10, 19)) == {}

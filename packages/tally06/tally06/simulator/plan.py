@@ -14,10 +14,14 @@ import enum
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tally06.org import OrgRegistry, UnitKind
 from tally06.reference import DistrictTarget, appendix1
 from tally06.simulator.people import officer_ids
+
+if TYPE_CHECKING:
+    from tally06.daily_targets import DailyTarget
 
 # Plan 70: phase 1 starts 2023-03-24, phase 3 ends 2023-06-30 with 100 % of the remainder.
 CAMPAIGN_FIRST_DAY = dt.date(2023, 3, 24)
@@ -121,3 +125,12 @@ def plan_teams(
 def daily_targets(plans: Iterable[TeamPlan]) -> dict[str, int]:
     """Team code → daily target, for whoever compares counts against what was asked."""
     return {p.team: p.daily_target for p in plans}
+
+
+def demo_daily_targets(seed: int = 6) -> list[DailyTarget]:
+    """The daily activation target of every demo team, as the simulator plans its work."""
+    from tally06.daily_targets import DailyTarget
+    from tally06.reference import demo_org
+
+    return [DailyTarget(team, "activated", target)
+            for team, target in sorted(daily_targets(plan_teams(demo_org(), seed=seed)).items())]

@@ -1,0 +1,38 @@
+from tally06.daily_targets import DailyTarget, metrics_of, parse_daily_targets_csv
+from tally06.events import Metric
+from tally06.reference import demo_org
+from tally06.simulator.plan import demo_daily_targets
+
+HEADER = "unit_code,metric,target\n"
+
+
+def test_families_and_single_metrics():
+    assert metrics_of("activated") == (Metric.ACTIVATED_L1, Metric.ACTIVATED_L2)
+    assert metrics_of("approved_l2") == (Metric.APPROVED_L2,)
+
+
+def test_valid_rows():
+    targets, errors = parse_daily_targets_csv(HEADER + "TH-03-C01-T1,activated,40\nTH-03-C01,collected_l2,120\n", demo_org())
+    assert errors == []
+    assert targets == [DailyTarget("TH-03-C01-T1", "activated", 40), DailyTarget("TH-03-C01", "collected_l2", 120)]
+
+
+def test_bad_rows_are_reported_with_row_and_field():
+    text = HEADER + ("TH-03-C01-T1,activated,40\n"
+                     "TH-03,activated,40\n"          # a district: daily targets are for teams and communes
+                     "TH-03-C01-T2,coffee,5\n"
+                     "TH-03-C01-T3,activated,-1\n"
+                     "TH-03-C01-T1,activated,41\n")
+    targets, errors = parse_daily_targets_csv(text, demo_org())
+    assert [t.unit_code for t in targets] == ["TH-03-C01-T1"]
+    assert [(e.row, e.field) for e in errors] == [(3, "unit_code"), (4, "metric"), (5, "target"), (6, "unit_code")]
+
+
+def test_wrong_header():
+    assert parse_daily_targets_csv("team,target\n", demo_org())[1][0].field == "header"
+
+
+def test_demo_targets_cover_every_team_within_the_planned_range():
+    targets = demo_daily_targets()
+    assert len(targets) == 501
+    assert all(15 <= t.target <= 80 and t.metric == "activated" for t in targets)
