@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from tally06.events import ProgressChange, fact_dicts
 from tally06.topics import FACTS, PROGRESS
@@ -25,6 +25,11 @@ async def read_facts(bootstrap: str, idle_s: float = 1.5, timeout_s: float = 60)
 
 async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[bytes]:
     """Every message value of a topic, reading until nothing new arrives for ``idle_s``."""
+    return [record.value for record in await read_records(bootstrap, topic, idle_s, timeout_s)]
+
+
+async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[ConsumerRecord]:
+    """Every record of a topic (with its partition and offset), until nothing new arrives."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
@@ -36,7 +41,7 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s:
             return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        values: list[bytes] = []
+        found: list[ConsumerRecord] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while loop.time() < deadline:
@@ -44,8 +49,8 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s:
             if not batch:
                 break
             for records in batch.values():
-                values.extend(record.value for record in records)
-        return values
+                found.extend(records)
+        return found
     finally:
         await consumer.stop()
 

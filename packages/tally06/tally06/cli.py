@@ -7,7 +7,8 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
@@ -33,6 +34,8 @@ targets_app = typer.Typer(help="Campaign targets (Appendix I), versioned.", no_a
 app.add_typer(org_app, name="org")
 app.add_typer(targets_app, name="targets")
 
+T = TypeVar("T")
+
 console = Console()
 err = Console(stderr=True)
 
@@ -41,8 +44,25 @@ def _settings() -> CommonSettings:
     return CommonSettings()
 
 
-async def _connect() -> asyncpg.Connection:
-    return await asyncpg.connect(_settings().database_url)
+def _on_db(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``work`` with a connection to the configured database, closed afterwards."""
+
+    async def run() -> T:
+        conn = await asyncpg.connect(_settings().database_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _print_row_errors(errors: list) -> None:
+    if errors:
+        table = Table("row", "field", "problem", title="rows not imported")
+        for e in errors:
+            table.add_row(str(e.row), e.field, e.message)
+        err.print(table)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -139,31 +159,23 @@ def targets_import(
     if moment.tzinfo is None:
         _fail("--valid-from needs a UTC offset, e.g. 2023-03-24T00:00:00+07:00")
 
-    async def run() -> tuple[object, int]:
-        conn = await _connect()
-        try:
-            org = await load_org(conn)
-            if path.suffix.lower() == ".xlsx":
-                report = parse_targets_xlsx(path, org)
-            else:
-                report = parse_targets_csv(path.read_text(encoding="utf-8-sig"), org)
-            saved = 0
-            if report.targets and (partial or not report.errors):
-                async with conn.transaction():
-                    saved = await save_campaign_targets(conn, report.targets, source=path.name, valid_from=moment)
-            return report, saved
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> tuple[object, int]:
+        org = await load_org(conn)
+        if path.suffix.lower() == ".xlsx":
+            report = parse_targets_xlsx(path, org)
+        else:
+            report = parse_targets_csv(path.read_text(encoding="utf-8-sig"), org)
+        saved = 0
+        if report.targets and (partial or not report.errors):
+            async with conn.transaction():
+                saved = await save_campaign_targets(conn, report.targets, source=path.name, valid_from=moment)
+        return report, saved
 
     try:
-        report, saved = asyncio.run(run())
+        report, saved = _on_db(work)
     except TargetsImportError as exc:
         _fail(str(exc))
-    if report.errors:
-        table = Table("row", "field", "problem", title="rows not imported")
-        for e in report.errors:
-            table.add_row(str(e.row), e.field, e.message)
-        err.print(table)
+    _print_row_errors(report.errors)
     if report.totals_row is not None and not report.totals_row.agrees:
         err.print("[yellow]the totals row disagrees with its rows:[/] " + "; ".join(report.totals_row.disagreements))
     console.print(f"{len(report.targets)} valid rows, {len(report.errors)} bad rows; saved {saved} "
@@ -187,24 +199,16 @@ def targets_daily(
 
     day = dt.date.fromisoformat(valid_from) if valid_from else dt.datetime.now(LOCAL_TZ).date()
 
-    async def run() -> tuple[list, list, int]:
-        conn = await _connect()
-        try:
-            targets, errors = parse_daily_targets_csv(path.read_text(encoding="utf-8"), await load_org(conn))
-            saved = 0
-            if targets and (partial or not errors):
-                async with conn.transaction():
-                    saved = await save_daily_targets(conn, targets, source=path.name, valid_from=day)
-            return targets, errors, saved
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> tuple[list, list, int]:
+        targets, errors = parse_daily_targets_csv(path.read_text(encoding="utf-8"), await load_org(conn))
+        saved = 0
+        if targets and (partial or not errors):
+            async with conn.transaction():
+                saved = await save_daily_targets(conn, targets, source=path.name, valid_from=day)
+        return targets, errors, saved
 
-    targets, errors, saved = asyncio.run(run())
-    if errors:
-        table = Table("row", "field", "problem", title="rows not imported")
-        for e in errors:
-            table.add_row(str(e.row), e.field, e.message)
-        err.print(table)
+    targets, errors, saved = _on_db(work)
+    _print_row_errors(errors)
     console.print(f"{len(targets)} valid rows, {len(errors)} bad rows; saved {saved} daily targets from {day}")
     if errors and not partial:
         raise typer.Exit(1)
@@ -218,14 +222,10 @@ def org_load(path: Path) -> None:
     except OrgError as exc:
         _fail(str(exc))
 
-    async def run() -> int:
-        conn = await _connect()
-        try:
-            return await save_org(conn, registry)
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> int:
+        return await save_org(conn, registry)
 
-    console.print(f"{asyncio.run(run())} units loaded")
+    console.print(f"{_on_db(work)} units loaded")
 
 
 @org_app.command("demo-csv")
@@ -239,15 +239,11 @@ def token_issue(team: Annotated[str, typer.Option(help="Team code, e.g. TH-03-C0
                 label: Annotated[str | None, typer.Option(help="Who holds the device")] = None) -> None:
     """Print a new device token for a team (shown once; only its hash is stored)."""
 
-    async def run() -> tuple[str, str]:
-        conn = await _connect()
-        try:
-            return await issue_token(conn, team, label)
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> tuple[str, str]:
+        return await issue_token(conn, team, label)
 
     try:
-        token_id, token = asyncio.run(run())
+        token_id, token = _on_db(work)
     except ValueError as exc:
         _fail(str(exc))
     err.print(f"token id {token_id} for team {team}")
@@ -258,14 +254,10 @@ def token_issue(team: Annotated[str, typer.Option(help="Team code, e.g. TH-03-C0
 def token_revoke(token_id: str) -> None:
     """Revoke a device token by its id; ingest stops accepting it within a minute."""
 
-    async def run() -> bool:
-        conn = await _connect()
-        try:
-            return await revoke_token(conn, token_id)
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> bool:
+        return await revoke_token(conn, token_id)
 
-    if not asyncio.run(run()):
+    if not _on_db(work):
         _fail(f"no active token with id {token_id}", 1)
     console.print(f"revoked {token_id}")
 
@@ -274,17 +266,13 @@ def token_revoke(token_id: str) -> None:
 def token_list(team: str | None = None) -> None:
     """List device tokens (ids, teams, state), never the tokens themselves."""
 
-    async def run() -> list[asyncpg.Record]:
-        conn = await _connect()
-        try:
-            return await conn.fetch(
-                "SELECT id, team, label, created_at, revoked_at FROM device_tokens "
-                "WHERE $1::text IS NULL OR team = $1 ORDER BY created_at", team)
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            "SELECT id, team, label, created_at, revoked_at FROM device_tokens "
+            "WHERE $1::text IS NULL OR team = $1 ORDER BY created_at", team)
 
     table = Table("id", "team", "label", "created", "revoked")
-    for r in asyncio.run(run()):
+    for r in _on_db(work):
         table.add_row(r["id"], r["team"], r["label"] or "", f"{r['created_at']:%Y-%m-%d %H:%M}",
                       f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
     console.print(table)

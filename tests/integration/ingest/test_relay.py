@@ -9,12 +9,11 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tally06.events import fact_dicts
 from tally06.topics import FACTS
 from tests.support import factories
-from tests.support.kafka import wait_for_facts
+from tests.support.kafka import read_records, wait_for_facts
 
 TEAMS = ["TH-01-C01-T1", "TH-03-C01-T1", "TH-05-C02-T2", "TH-27-C03-T3"]
 
@@ -83,21 +82,10 @@ async def wait_some_published(database: str, timeout_s: float = 30) -> None:
 
 
 async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        tps = [TopicPartition(FACTS.name, p) for p in consumer.partitions_for_topic(FACTS.name)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        out: dict[int, list[dict]] = collections.defaultdict(list)
-        while batch := await consumer.getmany(timeout_ms=1000):
-            for tp, records in batch.items():
-                out[tp.partition].extend(
-                    {"key": orjson.loads(r.value)["key"], "facts": fact_dicts(r.value)} for r in records)
-        return out
-    finally:
-        await consumer.stop()
+    out: dict[int, list[dict]] = collections.defaultdict(list)
+    for record in await read_records(bootstrap, FACTS.name, idle_s=1.0):
+        out[record.partition].append({"key": orjson.loads(record.value)["key"], "facts": fact_dicts(record.value)})
+    return out
 
 
 async def test_facts_flow_in_sequence_order_per_district(own_broker, start_service, make_token, database):
