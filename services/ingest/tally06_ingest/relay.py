@@ -75,8 +75,21 @@ class Relay:
                         await self._serve(stop)
                         backoff = 0.5
             except BrokerLogLost:
-                await self._republish_everything()
+                try:
+                    await self._republish_everything()
+                except Exception as exc:  # noqa: BLE001 - the next probe finds the loss again
+                    log.warning("relay_reset_failed", error=type(exc).__name__)
                 continue
+            except asyncio.CancelledError:
+                # aiokafka can let a cancellation of its own escape when the broker drops;
+                # only a cancellation of this task (shutdown) may end the relay.
+                current = asyncio.current_task()
+                if current is None or current.cancelling():
+                    raise
+                log.warning("relay_retrying", error="CancelledError", wait_s=backoff)
+                self.status["last_error"] = "CancelledError"
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
             except Exception as exc:  # noqa: BLE001 - the relay outlives any outage
                 log.warning("relay_retrying", error=type(exc).__name__, detail=str(exc)[:200], wait_s=backoff)
                 self.status["last_error"] = type(exc).__name__
