@@ -74,6 +74,10 @@ async def follow_broker_epoch() -> None:
         runtime.broker_epoch = epoch
         return
     if epoch != runtime.broker_epoch:
+        if app.rebalancing or not app.consumer.assignment():
+            # A rebalance seeks to the committed offsets itself, and a broker that lost its log
+            # lost those too; seeking partitions in the middle of it can leave them stuck.
+            return
         runtime.broker_epoch = epoch
         assigned = sorted(app.consumer.assignment())
         for tp in assigned:
