@@ -1,16 +1,23 @@
 """Replay benchmark: the aggregator counting 1,000,000 facts into PostgreSQL, next to a bare
-aiokafka consumer loop doing the same counting in memory over the same messages."""
+aiokafka consumer loop doing the same counting in memory over the same messages, and next to a
+peer stream processor (Quix Streams, ``bench.peer_quix``) counting the same facts per district.
+
+The notifier and the wallboard, where they can run, start after the aggregator's replay on the
+same database and broker, read what it left (progress stream, read model), and their memory is
+read then: after the same 1,000,000 events, without sharing the CPU with the replay."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from itertools import islice
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.components import Bench
+from bench.components import Bench, Service, module_runnable
+from bench.peer_quix import peer_in_process
 from bench.synthetic import synthetic_rows
 from tally06.events import F, decode_fact_rows
 from tally06.topics import FACTS, fact_key
@@ -21,8 +28,10 @@ from tally06_ingest.settings import RelaySettings
 RELAY_ROUND = RelaySettings().relay_batch_rows
 
 
-async def publish_like_the_relay(bootstrap: str, count: int) -> dict[str, int]:
-    """Publish ``count`` facts in the relay's shapes; returns the last seq per key."""
+async def publish_like_the_relay(bootstrap: str, count: int,
+                                 per_key: dict[str, int] | None = None) -> dict[str, int]:
+    """Publish ``count`` facts in the relay's shapes; returns the last seq per key and, in
+    ``per_key``, counts the facts per key."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
                                 max_request_size=4 * 1024 * 1024, max_batch_size=1024 * 1024)
     await producer.start()
@@ -36,6 +45,8 @@ async def publish_like_the_relay(bootstrap: str, count: int) -> dict[str, int]:
                     sends.append(await producer.send(FACTS.name, encode_batch(key, facts), key=fact_key(key),
                                                      headers=seq_headers(facts)))
                 last[key] = chunks[-1][-1][F.SEQ]
+                if per_key is not None:
+                    per_key[key] = per_key.get(key, 0) + sum(len(facts) for facts in chunks)
             await asyncio.gather(*sends)
     finally:
         await producer.stop()
@@ -66,6 +77,48 @@ async def bare_consumer(bootstrap: str, count: int) -> float:
         await consumer.stop()
 
 
+OPTIONAL_SERVICES = {"notifier": ("tally06_notifier", "TALLY06_NOTIFIER_PORT"),
+                     "wallboard": ("tally06_wallboard", "TALLY06_WALLBOARD_PORT")}
+
+
+def start_optional_services(bench: Bench, dsn: str, console: Any = None) -> dict[str, Service | str]:
+    """The notifier and the wallboard if their packages can run (they are being built); else a
+    note saying why not."""
+    started: dict[str, Service | str] = {}
+    for name, (module, port_setting) in OPTIONAL_SERVICES.items():
+        if module_runnable(module):
+            extra = {f"TALLY06_{name.upper()}_APP_ID": f"bench-{name}-{time.time_ns()}"}
+            started[name] = bench.service(module, dsn, port_setting, **extra)
+        else:
+            started[name] = f"not available: {module} has no __main__ here"
+            if console is not None:
+                console.print(f"{name}: not available ({module} cannot be run with python -m)")
+    return started
+
+
+async def optional_services_memory(started: dict[str, Service | str], settle_s: float = 10.0) -> dict[str, Any]:
+    """RSS of each optional service once it is ready and has had ``settle_s`` to read what the
+    replay left (the progress stream, the read model); None and a note when it did not run."""
+    memory: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    for name, service in started.items():
+        if isinstance(service, Service):
+            try:
+                await service.ready(timeout_s=60)
+            except (RuntimeError, TimeoutError) as exc:
+                notes[name] = f"not ready: {str(exc)[:600]}"
+    await asyncio.sleep(settle_s if any(isinstance(s, Service) for s in started.values()) else 0)
+    for name, service in started.items():
+        if isinstance(service, str):
+            memory[name], notes[name] = None, service
+        elif not service.alive:
+            memory[name] = None
+            notes[name] = f"exited with {service.process.returncode}: {service.log_tail(600)}"
+        else:
+            memory[name] = service.rss_mb()
+    return {"memory_mb": memory, "notes": notes}
+
+
 async def aggregator_replay(bench: Bench, dsn: str, last: dict[str, int], count: int) -> dict[str, float]:
     """Events/s of the real aggregator process, from its first commit to the last fact."""
     service = bench.service("tally06_aggregator", dsn, "TALLY06_AGGREGATOR_PORT",
@@ -94,11 +147,40 @@ async def aggregator_replay(bench: Bench, dsn: str, last: dict[str, int], count:
         service.stop()
 
 
-async def run_replay(bench: Bench, count: int) -> dict[str, float]:
+def check_peer(peer: dict[str, Any], per_key: dict[str, int]) -> dict[str, Any]:
+    """The peer's counts must be the published ones, or its speed means nothing."""
+    if "error" in peer or not peer.get("complete"):
+        return peer
+    counted = peer.pop("per_district", None)
+    if counted is not None and counted != per_key:
+        wrong = {k: (counted.get(k), v) for k, v in per_key.items() if counted.get(k) != v}
+        return {**peer, "error": f"peer counted wrong per district (got, expected): {wrong}"}
+    return peer
+
+
+async def run_replay(bench: Bench, count: int, *, peer: bool = True, console: Any = None) -> dict[str, Any]:
     dsn = await bench.fresh_database()
     t0 = time.perf_counter()
-    last = await publish_like_the_relay(bench.broker.bootstrap, count)
+    per_key: dict[str, int] = {}
+    last = await publish_like_the_relay(bench.broker.bootstrap, count, per_key)
     publish_s = time.perf_counter() - t0
     bare = await bare_consumer(bench.broker.bootstrap, count)
+    peers: dict[str, Any] = {}
+    if peer:
+        for work in ("count", "fold"):
+            if console is not None:
+                console.print(f"  peer: Quix Streams, work={work} …")
+            result = await asyncio.to_thread(peer_in_process, bench.broker.bootstrap, count, bench.workdir, work)
+            peers[work] = check_peer(result, per_key)
     result = await aggregator_replay(bench, dsn, last, count)
-    return {"events": count, "publish_s": publish_s, "bare_consumer_eps": bare, **result}
+    # After the replay, so that they do not share the CPU with the aggregator being measured:
+    # they read the progress stream and the read model the 1,000,000 facts left.
+    others = start_optional_services(bench, dsn, console)
+    try:
+        optional = await optional_services_memory(others)
+    finally:
+        for service in others.values():
+            if isinstance(service, Service):
+                service.stop()
+    return {"events": count, "publish_s": publish_s, "bare_consumer_eps": bare, "peer_quix": peers,
+            "optional_services": optional, **result}

@@ -116,6 +116,8 @@ SERVICES = {
     "ingest": ("tally06_ingest", "TALLY06_INGEST_PORT"),
     "relay": ("tally06_ingest.relay", "TALLY06_RELAY_PORT"),
     "aggregator": ("tally06_aggregator", "TALLY06_AGGREGATOR_PORT"),
+    "notifier": ("tally06_notifier", "TALLY06_NOTIFIER_PORT"),
+    "wallboard": ("tally06_wallboard", "TALLY06_WALLBOARD_PORT"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +14,8 @@ import sys
 import asyncpg
 
 from tally06.ports import free_port, port_is_free
+from tally06.reference import demo_org
+from tally06.simulator.plan import TeamRole, plan_teams
 from tests.support.kafka import read_facts
 from tests.support.services import LOG_DIR
 
@@ -26,13 +29,15 @@ def _env() -> dict[str, str]:
 
 async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
     ports = {"ingest": free_port(), "aggregator": free_port(), "relay": free_port(), "pg": free_port(),
-             "kafka": free_port()}
-    log = open(LOG_DIR / "demo-stack.log", "wb")
+             "kafka": free_port(), "notifier": free_port(), "wallboard": free_port()}
+    log_path = tmp_path / "demo-stack.log"
+    log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "tally06", "up", "--demo", "--home", str(tmp_path / "home"),
          "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]),
          "--relay-port", str(ports["relay"]), "--pg-port", str(ports["pg"]),
-         "--kafka-port", str(ports["kafka"]), "--speed", "3000"],
+         "--notifier-port", str(ports["notifier"]), "--wallboard-port", str(ports["wallboard"]),
+         "--kafka-port", str(ports["kafka"]), "--speed", "3000", "--backfill-hours", "10"],
         env=_env(), stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -40,7 +45,7 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
         row = None
         for _ in range(240):
             await asyncio.sleep(0.5)
-            assert process.poll() is None, (LOG_DIR / "demo-stack.log").read_text()[-3000:]
+            assert process.poll() is None, log_path.read_text()[-3000:]
             try:
                 conn = await asyncpg.connect(dsn)
             except (OSError, asyncpg.PostgresError):
@@ -63,12 +68,37 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
         assert len(facts) >= 500
         assert {f["district"] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}
+        await _alerts_fire_for_lagging_teams(dsn)
+        for _ in range(30):  # the terminal report runs every 5 s
+            if "🔔" in log_path.read_text(errors="replace"):
+                break
+            await asyncio.sleep(0.5)
+        assert "🔔" in log_path.read_text(errors="replace")
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(60)
         log.close()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log_path, LOG_DIR / "demo-stack.log")
     assert code == 0
     assert all(port_is_free("127.0.0.1", p) for p in ports.values())
+
+
+async def _alerts_fire_for_lagging_teams(dsn: str) -> None:
+    """The demo runs in a working afternoon, so the simulator's laggards are behind pace."""
+    lagging = {p.team for p in plan_teams(demo_org(), seed=6) if p.role is TeamRole.LAGGING}
+    conn = await asyncpg.connect(dsn)
+    try:
+        for _ in range(180):
+            rows = await conn.fetch(
+                "SELECT DISTINCT a.unit FROM alerts a JOIN notifications n ON n.alert_id = a.id "
+                "WHERE a.rule = 'pace' AND n.state = 'sent'")
+            if {r["unit"] for r in rows} & lagging:
+                return
+            await asyncio.sleep(0.5)
+        raise AssertionError("no pace alert was sent for a lagging team")
+    finally:
+        await conn.close()
 
 
 def test_a_taken_port_stops_start_up_with_a_clear_message(tmp_path):

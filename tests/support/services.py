@@ -55,6 +55,9 @@ class ServiceProcess:
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready: {self.log_tail()}")
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
 

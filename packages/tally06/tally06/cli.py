@@ -33,6 +33,10 @@ app.add_typer(token_app, name="token")
 targets_app = typer.Typer(help="Campaign targets (Appendix I), versioned.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(targets_app, name="targets")
+focal_app = typer.Typer(help="Focal points: who hears about the units under theirs.", no_args_is_help=True)
+app.add_typer(focal_app, name="focal-points")
+report_app = typer.Typer(help="Official reports (Appendix I of plan 70) as .xlsx or .csv.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 
@@ -74,13 +78,15 @@ def _fail(message: str, code: int = 2) -> None:
 def up(
     demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
     ingest_port: int = 8061,
+    wallboard_port: int = 8062,
     aggregator_port: int = 8063,
     relay_port: int = 8064,
+    notifier_port: int = 8065,
     pg_port: int = 55432,
     kafka_port: int = 19092,
     home: Path = Path(".tally06"),
     seed: Annotated[int, typer.Option(help="Simulator seed")] = 6,
-    speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 600.0,
+    speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 1800.0,
     backfill_hours: Annotated[float, typer.Option(help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the services; Ctrl-C stops all."""
@@ -89,7 +95,8 @@ def up(
     settings = _settings()
     configure_logging(settings.log_level, json=False, service="stack")
     config = StackConfig(
-        home=home, ingest_port=ingest_port, aggregator_port=aggregator_port, relay_port=relay_port, pg_port=pg_port, kafka_port=kafka_port,
+        home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
+        relay_port=relay_port, notifier_port=notifier_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
         demo=demo,
     )
@@ -184,34 +191,115 @@ def targets_import(
         raise typer.Exit(1)
 
 
-@targets_app.command("daily")
-def targets_daily(
-    path: Path,
-    valid_from: Annotated[str | None, typer.Option("--from", help="First local day (YYYY-MM-DD); default today")] = None,
-    partial: Annotated[bool, typer.Option(help="Save the valid rows even when some rows are bad")] = False,
-) -> None:
-    """Import daily targets per team or commune (CSV: unit_code,metric,target)."""
+FromOption = Annotated[str | None, typer.Option("--from", help="First local day (YYYY-MM-DD); default today")]
+PartialOption = Annotated[bool, typer.Option(help="Save the valid rows even when some rows are bad")]
+
+
+def _import_by_day(path: Path, valid_from: str | None, partial: bool, what: str,
+                   parse: Callable[..., tuple[list, list]], save: Callable[..., Awaitable[int]]) -> None:
+    """Parse a CSV against the org, save its rows as a version starting on a local day, report."""
     import datetime as dt
 
-    from tally06.daily_targets import parse_daily_targets_csv, save_daily_targets
     from tally06.events import LOCAL_TZ
     from tally06.org_store import load_org
 
     day = dt.date.fromisoformat(valid_from) if valid_from else dt.datetime.now(LOCAL_TZ).date()
 
     async def work(conn: asyncpg.Connection) -> tuple[list, list, int]:
-        targets, errors = parse_daily_targets_csv(path.read_text(encoding="utf-8"), await load_org(conn))
+        rows, errors = parse(path.read_text(encoding="utf-8"), await load_org(conn))
         saved = 0
-        if targets and (partial or not errors):
+        if rows and (partial or not errors):
             async with conn.transaction():
-                saved = await save_daily_targets(conn, targets, source=path.name, valid_from=day)
-        return targets, errors, saved
+                saved = await save(conn, rows, source=path.name, valid_from=day)
+        return rows, errors, saved
 
-    targets, errors, saved = _on_db(work)
+    rows, errors, saved = _on_db(work)
     _print_row_errors(errors)
-    console.print(f"{len(targets)} valid rows, {len(errors)} bad rows; saved {saved} daily targets from {day}")
+    console.print(f"{len(rows)} valid rows, {len(errors)} bad rows; saved {saved} {what} from {day}")
     if errors and not partial:
         raise typer.Exit(1)
+
+
+@targets_app.command("daily")
+def targets_daily(path: Path, valid_from: FromOption = None, partial: PartialOption = False) -> None:
+    """Import daily targets per team or commune (CSV: unit_code,metric,target)."""
+    from tally06.daily_targets import parse_daily_targets_csv, save_daily_targets
+
+    _import_by_day(path, valid_from, partial, "daily targets", parse_daily_targets_csv, save_daily_targets)
+
+
+@targets_app.command("phases")
+def targets_phases(
+    path: Path,
+    valid_from: Annotated[str | None, typer.Option(help="When they take effect (ISO 8601); default now")] = None,
+) -> None:
+    """Import campaign phases (CSV: unit_code,phase,starts,ends,goal); the last phase's end is the
+    unit's deadline, and units below follow it. Any bad row saves nothing."""
+    import datetime as dt
+
+    from tally06.org_store import load_org
+    from tally06.phases import parse_phases_csv, save_phases
+
+    moment = dt.datetime.fromisoformat(valid_from) if valid_from else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        _fail("--valid-from needs a UTC offset, e.g. 2023-03-24T00:00+07:00")
+
+    async def work(conn: asyncpg.Connection) -> tuple[dict, list, int]:
+        phases, errors = parse_phases_csv(path.read_text(encoding="utf-8"), await load_org(conn))
+        saved = 0 if errors else await save_phases(conn, phases, source=path.name, valid_from=moment)
+        return phases, errors, saved
+
+    phases, errors, saved = _on_db(work)
+    _print_row_errors(errors)
+    console.print(f"{len(phases)} units, {len(errors)} bad rows; saved {saved} phases in force from {moment.isoformat()}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@targets_app.command("hours")
+def targets_hours(path: Path, valid_from: FromOption = None, partial: PartialOption = False) -> None:
+    """Import working hours per unit (CSV: unit_code,starts,ends in local HH:MM); units below inherit them."""
+    from tally06.working_hours import parse_working_hours_csv, save_working_hours
+
+    _import_by_day(path, valid_from, partial, "working hours", parse_working_hours_csv, save_working_hours)
+
+
+@focal_app.command("load")
+def focal_points_load(
+    path: Path,
+    replace: Annotated[bool, typer.Option(
+        "--replace/--add",
+        help="Retire the recipients of the file's units that the file no longer names, or only add")] = False,
+) -> None:
+    """Load focal points (CSV: unit_code,name,channel,address); any bad row saves nothing."""
+    from tally06.focal_points import load_focal_points, parse_focal_points_csv
+    from tally06.org_store import load_org
+
+    # No --partial: with --replace, a dropped bad row would retire the person it was meant to keep.
+    async def work(conn: asyncpg.Connection) -> tuple[list, list, object]:
+        rows, errors = parse_focal_points_csv(path.read_text(encoding="utf-8"), await load_org(conn))
+        result = None if errors else await load_focal_points(conn, rows, replace=replace)
+        return rows, errors, result
+
+    rows, errors, result = _on_db(work)
+    _print_row_errors(errors)
+    if result is None:
+        console.print(f"{len(rows)} valid rows, {len(errors)} bad rows; nothing saved")
+        raise typer.Exit(1)
+    console.print(f"{len(rows)} rows: {result.added} added, {result.kept} kept, {result.retired} retired")
+
+
+@focal_app.command("list")
+def focal_points_list(unit: Annotated[str | None, typer.Option(help="Only this unit, e.g. TH-03-C01")] = None) -> None:
+    """List the active focal points."""
+    from tally06.focal_points import recipients_by_unit
+
+    by_unit = _on_db(recipients_by_unit)
+    table = Table("id", "unit", "name", "channel", "address")
+    for code in sorted(by_unit) if unit is None else [unit]:
+        for r in by_unit.get(code, []):
+            table.add_row(str(r.id), r.unit, r.name, r.channel, r.address)
+    console.print(table)
 
 
 @org_app.command("load")
@@ -276,6 +364,177 @@ def token_list(team: str | None = None) -> None:
         table.add_row(r["id"], r["team"], r["label"] or "", f"{r['created_at']:%Y-%m-%d %H:%M}",
                       f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
     console.print(table)
+
+
+def _report_period(out: Path, end: str, start: str | None,
+                   options: tuple[str, str] = ("--to", "--from")):  # noqa: ANN202 - datetimes
+    """The output file's kind checked, then the period's end and optional start."""
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        _fail(f"--out must end in .xlsx or .csv, not {out.suffix or '(nothing)'}")
+    return _moment(end, options[0]), _moment(start, options[1]) if start else None
+
+
+def _moment(text: str, option: str):  # noqa: ANN202 - datetime
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option}: {text!r} is not an ISO 8601 time")
+    if moment.tzinfo is None:
+        _fail(f"{option} needs a UTC offset, e.g. 2023-04-30T17:00+07:00")
+    return moment
+
+
+ActorOption = Annotated[str | None, typer.Option(help="Who exports (audit log); default $USER")]
+RoleOption = Annotated[str, typer.Option(help="Role of who exports; only 'police' may export clear personal data")]
+
+
+def _actor(actor: str | None) -> str:
+    return actor or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+@report_app.command("appendix1")
+def report_appendix1(
+    unit: Annotated[str, typer.Option(help="The unit whose child units are listed (TH → its districts)")],
+    cutoff: Annotated[str, typer.Option(help="Figures as of this moment (ISO 8601 with offset)")],
+    out: Annotated[Path, typer.Option(help="Output file, .xlsx or .csv")],
+    since: Annotated[str | None, typer.Option(help="Previous report's cutoff: list the corrections that arrived after it")] = None,
+    actor: ActorOption = None,
+    role: RoleOption = "staff",
+) -> None:
+    """Appendix I (targets, activations, completion %, remaining) as of a cutoff, from the event store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tally06.reports import ReportError, build_appendix1, write_appendix1
+
+    at, previous = _report_period(out, cutoff, since, ("--cutoff", "--since"))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("reading the event store", total=None)
+
+        async def work(conn: asyncpg.Connection):  # noqa: ANN202
+            from tally06.reports.audit import record_export
+
+            built = await build_appendix1(
+                conn, unit, at, previous,
+                progress=lambda what: bar.update(task, description=f"reading {what}"))
+            await record_export(conn, actor=_actor(actor), role=role, action="export.appendix1",
+                                unit=unit, period_from=previous, period_to=at, clear_pii=False,
+                                row_count=len(built.rows), target=out.resolve())
+            return built
+
+        try:
+            report = _on_db(work)
+        except ReportError as exc:
+            _fail(str(exc))
+        bar.update(task, description=f"writing {out.name}", completed=0, total=len(report.rows) + 1)
+        files = write_appendix1(report, out, lambda done, total: bar.update(task, completed=done, total=total))
+    t = report.total
+    console.print(f"Appendix I of {report.unit_code} as of {at.isoformat()}: {len(report.rows)} units, "
+                  f"activated {t.activated_total:,} of {t.target_total:,} ({t.completion_pct} %), "
+                  f"remaining {t.remaining:,}")
+    if previous is not None:
+        late = sum(c.activated_total for c in report.corrections)
+        console.print(f"corrections since {previous.isoformat()}: {late:,} late activations in "
+                      f"{len(report.corrections)} units")
+    console.print("written: " + ", ".join(str(f) for f in files))
+
+
+@report_app.command("appendix2")
+def report_appendix2(
+    unit: Annotated[str, typer.Option(help="Unit whose activations are listed (any level)")],
+    to: Annotated[str, typer.Option("--to", help="End of the period / cutoff (ISO 8601 with offset)")],
+    out: Annotated[Path, typer.Option(help="Output file, .xlsx or .csv")],
+    start: Annotated[str | None, typer.Option("--from", help="Start of the period (exclusive); default: from the beginning")] = None,
+    clear: Annotated[bool, typer.Option(help="Clear CCCD, names and phones (role 'police' only); masked otherwise")] = False,
+    actor: ActorOption = None,
+    role: RoleOption = "staff",
+) -> None:
+    """Appendix II: the per-activation list (citizen, CCCD, phone, guiding officer, running total)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tally06.exceptions import KeyConfigError
+    from tally06.pii import CitizenProtector
+    from tally06.reports import ReportError
+    from tally06.reports.appendix2 import build_appendix2, may_see_clear
+    from tally06.reports.appendix2_writers import write_appendix2
+    from tally06.reports.audit import record_export
+
+    period_to, period_from = _report_period(out, to, start)
+    who = _actor(actor)
+    if clear and not may_see_clear(role):
+        async def refuse(conn: asyncpg.Connection) -> None:
+            await record_export(conn, actor=who, role=role, action="export.appendix2.refused", unit=unit,
+                                period_from=period_from, period_to=period_to, clear_pii=True,
+                                row_count=0, target=out.resolve())
+
+        _on_db(refuse)
+        _fail(f"role {role!r} may not export clear personal data (refused and logged)", 3)
+    settings = _settings()
+    try:
+        protector = CitizenProtector(settings.hmac_key, settings.pii_keys)
+    except KeyConfigError as exc:
+        _fail(f"{exc} (set TALLY06_HMAC_KEY and TALLY06_PII_KEYS; the embedded stack keeps them in .tally06/keys.env)")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("reading activations", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        async def work(conn: asyncpg.Connection):  # noqa: ANN202
+            async with conn.transaction():
+                built = await build_appendix2(conn, unit, period_to, period_from, protector=protector,
+                                              clear=clear, progress=advance)
+                await record_export(conn, actor=who, role=role, action="export.appendix2", unit=unit,
+                                    period_from=period_from, period_to=period_to, clear_pii=clear,
+                                    row_count=len(built.rows), target=out.resolve())
+            return built
+
+        try:
+            report = _on_db(work)
+        except ReportError as exc:
+            _fail(str(exc))
+        bar.update(task, description=f"writing {out.name}", completed=0, total=max(1, len(report.rows)))
+        write_appendix2(report, out, advance)
+    console.print(f"Appendix II of {report.unit_code}: {len(report.rows):,} activations, "
+                  f"{'clear' if clear else 'masked'} personal data; written: {out}")
+
+
+@report_app.command("officers")
+def report_officers(
+    unit: Annotated[str, typer.Option(help="Unit whose teams and officers are listed")],
+    to: Annotated[str, typer.Option("--to", help="End of the period / cutoff (ISO 8601 with offset)")],
+    out: Annotated[Path, typer.Option(help="Output file, .xlsx or .csv")],
+    start: Annotated[str | None, typer.Option("--from", help="Start of the period (exclusive)")] = None,
+    actor: ActorOption = None,
+    role: RoleOption = "staff",
+) -> None:
+    """Per team and per officer, with the rule that every official guides at least 10 citizens."""
+    from tally06.reports import ReportError
+    from tally06.reports.appendix2 import MIN_CITIZENS_PER_OFFICIAL, build_officer_report
+    from tally06.reports.appendix2_writers import period_label, write_officer_report
+    from tally06.reports.audit import record_export
+
+    period_to, period_from = _report_period(out, to, start)
+
+    async def work(conn: asyncpg.Connection):  # noqa: ANN202
+        built = await build_officer_report(conn, unit, period_to, period_from)
+        await record_export(conn, actor=_actor(actor), role=role, action="export.officers", unit=unit,
+                            period_from=period_from, period_to=period_to, clear_pii=False,
+                            row_count=len(built[1]), target=out.resolve())
+        return built
+
+    try:
+        teams, officers = _on_db(work)
+    except ReportError as exc:
+        _fail(str(exc))
+    write_officer_report(teams, officers, out,
+                         f"Kết quả theo tổ công tác và cán bộ — {unit} — {period_label(period_from, period_to)}")
+    below = sum(not o.meets_minimum for o in officers)
+    console.print(f"{len(teams)} teams, {len(officers)} officers, {below} below {MIN_CITIZENS_PER_OFFICIAL} "
+                  f"citizens; written: {out}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import asyncpg
@@ -83,3 +84,36 @@ async def daily_targets_on(conn: asyncpg.Connection | asyncpg.Pool, day: dt.date
         "SELECT DISTINCT ON (unit, metric) unit, metric, target FROM daily_targets "
         "WHERE valid_from <= $1 ORDER BY unit, metric, valid_from DESC, id DESC", day)
     return {(r["unit"], r["metric"]): r["target"] for r in rows}
+
+
+def rollup_daily_targets(org: OrgRegistry, explicit: Mapping[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    """Every unit's daily targets, by target metric, from those given to teams and communes.
+
+    A commune's own target for a metric wins over the sum of its teams' (communes sometimes set
+    one figure for the commune); above communes targets are sums. Units with none are absent.
+    """
+    given: dict[str, dict[str, int]] = {}
+    for (unit, metric), target in explicit.items():
+        given.setdefault(unit, {})[metric] = target
+    result: dict[str, dict[str, int]] = {}
+
+    def of(code: str) -> dict[str, int]:
+        if code in result:
+            return result[code]
+        unit = org.get(code)
+        own = dict(given.get(code, {})) if unit is not None and unit.kind in (UnitKind.TEAM, UnitKind.COMMUNE) else {}
+        summed: dict[str, int] = {}
+        for child in org.children(code):
+            for metric, target in of(child.code).items():
+                summed[metric] = summed.get(metric, 0) + target
+        result[code] = {**summed, **own}
+        return result[code]
+
+    for unit in org.units():
+        of(unit.code)
+    return {code: targets for code, targets in result.items() if targets}
+
+
+def done_by_target_metric(counts: Mapping[str, int], target_metrics: Iterable[str]) -> dict[str, int]:
+    """What a unit did per target metric (a family sums its metrics), from counts per metric."""
+    return {m: sum(counts.get(metric.value, 0) for metric in metrics_of(m)) for m in target_metrics}

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -184,6 +184,9 @@ class FactBatch(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     key: str
     facts: tuple[Fact, ...]
+    prev_seq: int | None = Field(
+        default=None, description="sequence number of the key's fact just before this batch (0: none); "
+        "a consumer whose position is below it has missed facts and must not apply the batch")
 
     @property
     def first_seq(self) -> int:
@@ -195,33 +198,45 @@ class FactBatch(BaseModel):
 
     def to_bytes(self) -> bytes:
         rows = [[f.model_dump(mode="json")[name] for name in FACT_FIELDS] for f in self.facts]
-        return encode_fact_rows(self.key, rows)
+        return encode_fact_rows(self.key, rows, self.prev_seq)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> FactBatch:
-        key, rows = decode_fact_rows(raw)
-        return cls(key=key, facts=tuple(Fact.model_validate(dict(zip(FACT_FIELDS, r, strict=True))) for r in rows))
+        key, rows, prev_seq = decode_fact_rows(raw)
+        return cls(key=key, prev_seq=prev_seq,
+                   facts=tuple(Fact.model_validate(dict(zip(FACT_FIELDS, r, strict=True))) for r in rows))
 
 
 class UnknownFactSchema(ValueError):
     """A fact batch of another schema version or field layout than this code knows."""
 
 
-def encode_fact_rows(key: str, rows: list[list[Any]]) -> bytes:
-    return orjson.dumps({"schema_version": SCHEMA_VERSION, "key": key, "fields": FACT_FIELDS, "rows": rows})
+class FactRows(NamedTuple):
+    """A decoded fact batch: its key, its rows (indexed by ``F``) and the key's sequence number
+    just before it (``None`` from producers that do not chain batches)."""
+
+    key: str
+    rows: list[list[Any]]
+    prev_seq: int | None = None
 
 
-def decode_fact_rows(raw: bytes) -> tuple[str, list[list[Any]]]:
-    """The key and the fact rows of a batch; rows are indexed by ``F``."""
+def encode_fact_rows(key: str, rows: list[list[Any]], prev_seq: int | None = None) -> bytes:
+    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "key": key, "fields": FACT_FIELDS, "rows": rows}
+    if prev_seq is not None:
+        document["prev_seq"] = prev_seq
+    return orjson.dumps(document)
+
+
+def decode_fact_rows(raw: bytes) -> FactRows:
     document = orjson.loads(raw)
     if document.get("schema_version") != SCHEMA_VERSION or tuple(document.get("fields", ())) != FACT_FIELDS:
         raise UnknownFactSchema(f"fact batch schema_version {document.get('schema_version')!r}")
-    return document["key"], document["rows"]
+    return FactRows(document["key"], document["rows"], document.get("prev_seq"))
 
 
 def fact_dicts(raw: bytes) -> list[dict[str, Any]]:
     """The facts of a batch as dictionaries, for readers that are not on a hot path."""
-    return [dict(zip(FACT_FIELDS, row, strict=True)) for row in decode_fact_rows(raw)[1]]
+    return [dict(zip(FACT_FIELDS, row, strict=True)) for row in decode_fact_rows(raw).rows]
 
 
 class MetricCount(BaseModel):

@@ -21,3 +21,7 @@ class ComponentStartError(Tally06Error):
         self.component = component
         self.reason = reason
         self.exit_code = exit_code
+
+
+class ConfigError(Tally06Error):
+    """A setting has a value the service cannot work with."""

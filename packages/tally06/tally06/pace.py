@@ -221,3 +221,23 @@ PLAN70_PHASES: tuple[Phase, ...] = (
     Phase("Giai đoạn 2", dt.date(2023, 5, 1), dt.date(2023, 5, 31), 1_000_000),
     Phase("Giai đoạn 3", dt.date(2023, 6, 1), dt.date(2023, 6, 30), PLAN70_REMAINING - 2_200_000),
 )
+
+
+def working_hours_between(since: dt.datetime, now: dt.datetime, hours: WorkingHours = CAMPAIGN_HOURS) -> float:
+    """Working hours of ``now``'s local day that passed after ``since`` (0 if ``since`` is later).
+
+    Only today counts: a team that went quiet at 21:00 yesterday has been silent since 07:30
+    today, not for ten hours, because nobody expected it to work overnight.
+    """
+    day_start = share_of_working_day(since, hours) if _same_local_day(since, now) else 0.0
+    span = _seconds(hours.end) - _seconds(hours.start)
+    return max(0.0, share_of_working_day(now, hours) - day_start) * span / 3600
+
+
+def _same_local_day(a: dt.datetime, b: dt.datetime) -> bool:
+    return a.astimezone(LOCAL_TZ).date() == b.astimezone(LOCAL_TZ).date()
+
+
+def working_window(day: dt.date, hours: WorkingHours = CAMPAIGN_HOURS) -> tuple[dt.datetime, dt.datetime]:
+    """The aware start and end of a local day's working hours."""
+    return (dt.datetime.combine(day, hours.start, LOCAL_TZ), dt.datetime.combine(day, hours.end, LOCAL_TZ))

@@ -28,3 +28,5 @@ class CommonSettings(BaseSettings):
     log_json: bool = True
     # "production" hides docs endpoints; "embedded" is the one-command local stack.
     mode: str = "embedded"
+    # "system", "offset:SECONDS" (the demo at night) or "file:PATH" (tests move time).
+    clock: str = "system"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import sys
 from dataclasses import dataclass, field
@@ -18,7 +19,9 @@ import asyncpg
 import httpx
 import structlog
 
+from tally06.clock import clock_from_setting
 from tally06.database import ensure_database, migrate
+from tally06.events import LOCAL_TZ
 from tally06.exceptions import ComponentStartError
 from tally06.keys import load_or_create_keys
 from tally06.org_store import load_org, save_org
@@ -26,10 +29,30 @@ from tally06.ports import require_free_port
 from tally06.reference import PLAN70_START, appendix1_targets, demo_org
 from tally06.targets_store import save_campaign_targets
 from tally06.daily_targets import save_daily_targets
+from tally06.focal_points import demo_focal_points, load_focal_points
 from tally06.simulator.plan import demo_daily_targets
 from tally06.topics import ensure_topics
 
 log = structlog.get_logger(__name__)
+
+DEMO_HOURS = (dt.time(11, 30), dt.time(21, 0))
+DEMO_AFTERNOON = dt.time(14, 0)
+
+
+def demo_clock_offset(now: dt.datetime) -> dt.timedelta:
+    """How far to move the demo's clock so it shows a working afternoon at any hour.
+
+    Pace alerts need a quarter of the working day behind them and quiet hours hold messages at
+    night, so a demo started at 02:00 would show nothing; it runs at 14:00 of the day before
+    instead. The clock only moves back: ingest refuses events from the future.
+    """
+    local = now.astimezone(LOCAL_TZ)
+    if DEMO_HOURS[0] <= local.time() <= DEMO_HOURS[1]:
+        return dt.timedelta(0)
+    target = dt.datetime.combine(local.date(), DEMO_AFTERNOON, LOCAL_TZ)
+    if target > local:
+        target -= dt.timedelta(days=1)
+    return target - local
 
 
 @dataclass(frozen=True)
@@ -45,20 +68,26 @@ class StackConfig:
     home: Path = Path(".tally06")
     host: str = "127.0.0.1"
     ingest_port: int = 8061
+    wallboard_port: int = 8062
     aggregator_port: int = 8063
     relay_port: int = 8064
+    notifier_port: int = 8065
     pg_port: int = 55432
     kafka_port: int = 19092
     database_url: str | None = None
     kafka_bootstrap: str | None = None
     demo: bool = False
     log_json: bool = True
+    # "offset:SECONDS" runs every service that reads a clock that far from the wall clock.
+    clock: str = "system"
 
     def services(self) -> list[ServiceSpec]:
         return [
             ServiceSpec("ingest", "tally06_ingest", "TALLY06_INGEST_PORT", self.ingest_port),
             ServiceSpec("relay", "tally06_ingest.relay", "TALLY06_RELAY_PORT", self.relay_port),
             ServiceSpec("aggregator", "tally06_aggregator", "TALLY06_AGGREGATOR_PORT", self.aggregator_port),
+            ServiceSpec("notifier", "tally06_notifier", "TALLY06_NOTIFIER_PORT", self.notifier_port),
+            ServiceSpec("wallboard", "tally06_wallboard", "TALLY06_WALLBOARD_PORT", self.wallboard_port),
         ]
 
 
@@ -84,7 +113,12 @@ class Stack:
     def ingest_url(self) -> str:
         return f"http://{self.config.host}:{self.config.ingest_port}"
 
-    async def start(self) -> None:
+    @property
+    def wallboard_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.wallboard_port}"
+
+    async def start(self, defer: tuple[str, ...] = ()) -> None:
+        """Start everything; services named in ``defer`` wait for ``start_service``."""
         cfg = self.config
         cfg.home.mkdir(parents=True, exist_ok=True)
         (cfg.home / "logs").mkdir(exist_ok=True)
@@ -101,12 +135,23 @@ class Stack:
             "TALLY06_HOST": cfg.host,
             "TALLY06_HOME": str(cfg.home),
             "TALLY06_LOG_JSON": "true" if cfg.log_json else "false",
+            "TALLY06_CLOCK": cfg.clock,
+            "TALLY06_PUBLIC_URL": self.wallboard_url,
         }
+        if cfg.demo:
+            # Plan 70 ended in 2023; the demo's campaign runs two more months from its today.
+            today = clock_from_setting(cfg.clock).now().astimezone(LOCAL_TZ).date()
+            self.env["TALLY06_CAMPAIGN_DEADLINE"] = (today + dt.timedelta(days=60)).isoformat()
         for spec in cfg.services():
-            child = Child(spec)
-            self.children.append(child)
-            await self._spawn(child)
+            if spec.name not in defer:
+                await self.start_service(spec.name)
         await self._wait_ready(f"{self.ingest_url}/readyz", "ingest")
+
+    async def start_service(self, name: str) -> None:
+        spec = next(s for s in self.config.services() if s.name == name)
+        child = Child(spec)
+        self.children.append(child)
+        await self._spawn(child)
 
     async def _start_database(self) -> None:
         cfg = self.config
@@ -131,6 +176,8 @@ class Stack:
             if cfg.demo and not await conn.fetchval("SELECT count(*) FROM daily_targets"):
                 await save_daily_targets(conn, demo_daily_targets(), source="demo plan",
                                          valid_from=PLAN70_START.date())
+            if cfg.demo and not await conn.fetchval("SELECT count(*) FROM focal_points"):
+                await load_focal_points(conn, demo_focal_points(demo_org()), replace=False)
             if not await conn.fetchval("SELECT count(*) FROM campaign_targets"):
                 await save_campaign_targets(conn, appendix1_targets(), source="plan 70 Appendix I",
                                             valid_from=PLAN70_START)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import contextlib
+import datetime as dt
 import signal
 
 import asyncpg
@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tally06.events import LOCAL_TZ
-from tally06.stack import Stack
+from tally06.clock import OffsetClock
+from tally06.stack import Stack, demo_clock_offset
 from tally06.tokens import issue_token
 
 
@@ -27,8 +28,22 @@ async def _demo_tokens(database_url: str) -> dict[str, str]:
         await conn.close()
 
 
+async def _print_alerts(conn: asyncpg.Connection, console: Console, after: int, show: int = 5) -> int:
+    """Messages sent since ``after`` (a notification id), a few in full; returns the last id."""
+    rows = await conn.fetch(
+        "SELECT n.id, n.subject, f.name FROM notifications n JOIN focal_points f ON f.id = n.recipient_id "
+        "WHERE n.id > $1 AND n.state = 'sent' ORDER BY n.id", after)
+    for row in rows[:show]:
+        console.print(f"  [yellow]🔔 {row['name']}[/]: {row['subject']}", soft_wrap=True)
+    if len(rows) > show:
+        console.print(f"  [yellow]🔔 … and {len(rows) - show} more alerts sent[/] (notifier log: "
+                      "logs/notifier.log)")
+    return rows[-1]["id"] if rows else after
+
+
 async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: float = 5.0) -> None:
     conn = await asyncpg.connect(stack.database_url)
+    last_alert = 0
     try:
         while not stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
@@ -40,12 +55,21 @@ async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: 
                     "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
                     "FROM relay_state")
                 console.print(
-                    f"[dim]{datetime.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"
+                    f"[dim]{dt.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"
                     f"  published [bold]{row['position']:,}[/]  counted [bold]{row['counted']:,}[/]"
                     f"  credited {row['credits']:,}"
                     f"  broker epoch {row['broker_epoch']}", soft_wrap=True)
+                last_alert = await _print_alerts(conn, console, last_alert)
     finally:
         await conn.close()
+
+
+async def _start_notifier_later(stack: Stack, console: Console, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    await asyncio.wait([asyncio.ensure_future(ready.wait()), asyncio.ensure_future(stop.wait())],
+                       return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        await stack.start_service("notifier")
+        console.print("notifier: judging pace, silence and daily targets; alerts appear below")
 
 
 async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, speed: float,
@@ -55,10 +79,16 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task] = []
+    offset = demo_clock_offset(dt.datetime.now(dt.UTC)) if demo else dt.timedelta(0)
+    if offset:
+        stack.config.clock = f"offset:{offset.total_seconds():.0f}"
     try:
         console.print("[bold]tally06[/] starting…")
-        await stack.start()
+        # The demo's notifier waits until the simulator has caught up with today: judged on a
+        # half-replayed morning, every team would look behind.
+        await stack.start(defer=("notifier",) if demo else ())
         table = Table("component", "where", title="tally06 is up")
+        table.add_row("wallboard", f"{stack.wallboard_url}/  (read API docs {stack.wallboard_url}/docs)")
         table.add_row("ingest API", f"{stack.ingest_url}/v1/events  (docs {stack.ingest_url}/docs)")
         table.add_row("relay", f"http://{stack.config.host}:{stack.config.relay_port}/readyz")
         table.add_row("aggregator", f"http://{stack.config.host}:{stack.config.aggregator_port}/metrics")
@@ -72,10 +102,16 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
             from tally06.simulator import run_simulator
 
             tokens = await _demo_tokens(stack.database_url)
+            clock = OffsetClock(offset)
+            if offset:
+                console.print(f"demo clock: {clock.now().astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} "
+                              "(a working afternoon; the real time is outside working hours)")
             console.print(f"simulator: {len(tokens)} team devices, clock {speed:g}× until it reaches now")
+            caught_up = asyncio.Event()
             tasks.append(asyncio.create_task(run_simulator(
                 stack.ingest_url, tokens, seed=seed, speed=speed, backfill_hours=backfill_hours,
-                stop=stop, max_events=None)))
+                stop=stop, max_events=None, now=clock.now, caught_up=caught_up)))
+            tasks.append(asyncio.create_task(_start_notifier_later(stack, console, caught_up, stop)))
         console.print("press Ctrl-C to stop")
         await stop.wait()
     finally:

@@ -6,9 +6,11 @@ import datetime as dt
 import time
 
 import structlog
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from tally06.events import F
+from tally06.faust_service import errors_stop_the_worker
+from tally06.projection_lag import read_model_backlog
 from tally06.topics import FACTS, PROGRESS
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
@@ -25,6 +27,10 @@ FRESHNESS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30, 60),
 )
 
+GAPS = Counter("tally06_aggregator_batches_held_back_total",
+               "Fact batches not counted because facts before them were missing (they come again)")
+BACKLOG = Gauge("tally06_aggregator_backlog_events", "Stored events the counters do not include yet (end-to-end lag)")
+
 runtime = Runtime(settings)
 facts_topic = app.topic(FACTS.name, value_serializer="raw", key_serializer="raw")
 progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer="raw")
@@ -40,22 +46,28 @@ async def count(stream):  # noqa: ANN001 - Faust's stream type
             await stream.ack(event)
         APPLIED.inc(deltas.applied)
         SKIPPED.inc(deltas.skipped)
+        if deltas.gaps:
+            GAPS.inc(len(deltas.gaps))
+            key, prev_seq, position = deltas.gaps[0]
+            log.warning("facts_held_back_missing_earlier", batches=len(deltas.gaps), key=key,
+                        prev_seq=prev_seq, position=position)
         if deltas and settings.publish_progress:
             for key, value in progress_messages(daily, total, dt.datetime.now(dt.UTC)):
                 await progress_topic.send(key=key, value=value)
 
     committer = GroupCommitter(projector.apply, committed, max_pending_facts=settings.max_pending_facts)
-    async for events in stream.noack_take(settings.take_max_messages, within=settings.take_within_s):
-        batches = [decode_batch(event.value) for event in events]
-        _observe_freshness(batches)
-        await committer.submit(events, batches)
+    with errors_stop_the_worker():
+        async for events in stream.noack_take(settings.take_max_messages, within=settings.take_within_s):
+            batches = [decode_batch(event.value) for event in events]
+            _observe_freshness(batches)
+            await committer.submit(events, batches)
 
 
 def _observe_freshness(batches: list) -> None:
     # One sample per message (its newest fact) keeps this cheap; measured when the batch is
     # taken, so it reads slightly low by the commit time of its step.
     now = time.time()
-    for _, facts in batches:
+    for _, facts, _ in batches:
         if facts:
             received = dt.datetime.fromisoformat(facts[-1][F.RECEIVED_AT]).timestamp()
             FRESHNESS.observe(max(0.0, now - received))
@@ -83,3 +95,9 @@ async def follow_broker_epoch() -> None:
         for tp in assigned:
             await app.consumer.seek(tp, 0)
         log.warning("broker_log_lost_rereading", broker_epoch=epoch, partitions=len(assigned))
+
+
+@app.timer(interval=5.0)
+async def measure_backlog() -> None:
+    async with (await runtime.pool()).acquire() as conn:
+        BACKLOG.set(await read_model_backlog(conn))

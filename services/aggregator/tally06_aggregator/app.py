@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import faust
-
+from tally06.faust_service import make_app
 from tally06_aggregator.settings import AggregatorSettings
-from tally06_aggregator.transport import SCHEME
 
 settings = AggregatorSettings()
 
-
-def _broker_urls(bootstrap: str) -> str:
-    return ";".join(f"{SCHEME}://{host.strip()}" for host in bootstrap.split(",") if host.strip())
-
-
-app = faust.App(
-    settings.aggregator_app_id,
-    broker=_broker_urls(settings.kafka_bootstrap),
-    # The read model in PostgreSQL is the state; Faust keeps none (no tables, no changelogs).
-    store="memory://",
-    key_serializer="raw",
-    value_serializer="raw",
-    topic_disable_leader=True,
-    topic_allow_declare=False,
-    consumer_auto_offset_reset="earliest",
-    broker_session_timeout=settings.session_timeout_s,
-    broker_rebalance_timeout=settings.rebalance_timeout_s,
-    broker_heartbeat_interval=settings.heartbeat_interval_s,
-    web_enabled=True,
-    web_bind=settings.host,
-    web_port=settings.aggregator_port,
-    web_in_thread=False,
-    autodiscover=False,
+# The read model in PostgreSQL is the state: a new group reads the facts from the start.
+app = make_app(
+    settings.aggregator_app_id, settings, host=settings.host, port=settings.aggregator_port,
+    offset_reset="earliest", session_timeout_s=settings.session_timeout_s,
+    rebalance_timeout_s=settings.rebalance_timeout_s, heartbeat_interval_s=settings.heartbeat_interval_s,
 )

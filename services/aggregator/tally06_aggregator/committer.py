@@ -42,7 +42,7 @@ class GroupCommitter:
     async def submit(self, events: Sequence[Any], batches: list[Batch]) -> None:
         self._events.extend(events)
         self._batches.extend(batches)
-        self._facts += sum(len(facts) for _, facts in batches)
+        self._facts += sum(len(batch.rows) for batch in batches)
         if self._writer is None or self._writer.done():
             self._raise_if_failed()
             self._writer = asyncio.create_task(self._write_all())

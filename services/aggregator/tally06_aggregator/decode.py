@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tally06.events import UnknownFactSchema, decode_fact_rows
+from tally06.events import FactRows, UnknownFactSchema, decode_fact_rows
 from tally06_aggregator.exceptions import UnknownSchema
 
 
-def decode_batch(raw: bytes) -> tuple[str, list[list[Any]]]:
+def decode_batch(raw: bytes) -> FactRows:
     try:
         return decode_fact_rows(raw)
     except UnknownFactSchema as exc:

@@ -1,7 +1,11 @@
 """Folding facts into counter deltas: pure, so replay, rebuild and the live path share it.
 
 A fact is applied at most once per projection: facts of one key arrive in sequence order, so
-a fact whose sequence number is not above the key's position was applied before.
+a fact whose sequence number is not above the key's position was applied before. A batch names
+the key's fact just before it (``prev_seq``); when that is above the key's position, facts in
+between were never seen (a consumer that read a new, shorter log from an old offset), and the
+batch is held back: counting it would move the position past facts that would then be skipped
+for ever. The relay publishes a lost log again from the start, so held-back facts come back.
 
 Folding has two stages. ``tally`` does one dictionary update per fact, by (team, officer,
 day, metric); ``expand`` then spreads each of those groups over the hierarchy. Many facts
@@ -10,11 +14,10 @@ share a group, so the expensive part runs per group, not per fact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from tally06.events import F
+from tally06.events import F, FactRows
 
 Counts = list[int]  # [credited, claims]
 
@@ -25,6 +28,7 @@ class Tally:
     lineage: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     applied: int = 0
     skipped: int = 0
+    gaps: list[tuple[str, int, int]] = field(default_factory=list)  # (key, prev_seq, position)
 
 
 @dataclass
@@ -37,26 +41,31 @@ class Deltas:
     officer_total: dict[tuple[str, str, str], Counts] = field(default_factory=dict)
     applied: int = 0
     skipped: int = 0
+    gaps: list[tuple[str, int, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.applied > 0
 
 
 def tally(
-    batches: Iterable[tuple[str, Iterable[Sequence[Any]]]],
+    batches: Iterable[FactRows],
     positions: Mapping[str, int],
     into: Tally | None = None,
 ) -> tuple[Tally, dict[str, int]]:
-    """Count ``(key, fact rows)`` batches given the positions before them (rows indexed by
-    ``F``); returns the tally and the new positions of the keys that moved."""
+    """Count ``(key, fact rows, prev_seq)`` batches given the positions before them (rows
+    indexed by ``F``); returns the tally and the new positions of the keys that moved."""
     result = into or Tally()
     by_officer, lineage = result.by_officer, result.lineage
     moved: dict[str, int] = {}
     seq_at, team_at, officer_at, day_at, metric_at, credited_at = (
         F.SEQ, F.TEAM, F.OFFICER, F.DAY, F.METRIC, F.CREDITED)
     applied = skipped = 0
-    for key, facts in batches:
+    for key, facts, prev_seq in batches:
         position = moved.get(key, positions.get(key, 0))
+        if prev_seq is not None and prev_seq > position:
+            result.gaps.append((key, prev_seq, position))
+            skipped += len(facts)
+            continue
         for fact in facts:
             seq = fact[seq_at]
             if seq <= position:
@@ -81,7 +90,7 @@ def tally(
 
 def expand(counted: Tally) -> Deltas:
     """Spread the tally over officers, teams, communes, districts and the province."""
-    deltas = Deltas(applied=counted.applied, skipped=counted.skipped)
+    deltas = Deltas(applied=counted.applied, skipped=counted.skipped, gaps=counted.gaps)
     by_team: dict[tuple[str, str, str], Counts] = {}
     for (team, officer, day, metric), counts in counted.by_officer.items():
         deltas.officer_daily[(team, officer, day, metric)] = counts
@@ -94,9 +103,7 @@ def expand(counted: Tally) -> Deltas:
     return deltas
 
 
-def fold(
-    batches: Iterable[tuple[str, Iterable[Sequence[Any]]]], positions: Mapping[str, int]
-) -> tuple[Deltas, dict[str, int]]:
+def fold(batches: Iterable[FactRows], positions: Mapping[str, int]) -> tuple[Deltas, dict[str, int]]:
     """Tally and expand in one step; returns the deltas and the keys' new positions."""
     counted, moved = tally(batches, positions)
     return expand(counted), moved

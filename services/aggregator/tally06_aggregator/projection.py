@@ -12,11 +12,12 @@ from typing import Any
 
 import asyncpg
 
+from tally06.events import FactRows
 from tally06_aggregator.fold import Deltas, fold
 
 PROJECTION = "counters"
 
-Batch = tuple[str, list[list[Any]]]
+Batch = FactRows
 
 
 def _columns(rows: dict[tuple, list[int]]) -> list[Any]:
@@ -94,7 +95,7 @@ class Projector:
 
     async def apply(self, batches: list[Batch]) -> tuple[Deltas, list[asyncpg.Record], list[asyncpg.Record]]:
         """Apply fact batches exactly once; returns the deltas and the changed rows."""
-        keys = sorted({key for key, _ in batches})
+        keys = sorted({batch.key for batch in batches})
         async with self.pool.acquire() as conn, conn.transaction():
             positions = await lock_positions(conn, keys)
             deltas, moved = fold(batches, positions)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tally06.events import FACT_FIELDS, F
+from tally06.events import FACT_FIELDS, F, FactRows
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_aggregator.projection import PROJECTION, write_deltas
 
@@ -44,7 +44,7 @@ async def rebuild_counters(
             while rows := await cursor.fetch(chunk):
                 # The new view starts empty, so a chunk folds as one batch; the position of
                 # each district is the last sequence number read for it.
-                counted, _ = tally([("", rows)], {}, counted)
+                counted, _ = tally([FactRows("", rows)], {}, counted)
                 for row in rows:
                     positions[row[F.DISTRICT]] = row[F.SEQ]
                 done += len(rows)

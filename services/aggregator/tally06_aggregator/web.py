@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from typing import Any
 
-from tally06_aggregator.app import app
+from tally06.faust_service import add_health_pages
 from tally06_aggregator.agents import runtime
+from tally06_aggregator.app import app
 
 
-@app.page("/healthz")
-async def healthz(web, request):  # noqa: ANN001 - Faust view signature
-    return web.json({"status": "ok"})
+async def _ready() -> dict[str, Any]:
+    await (await runtime.pool()).fetchval("SELECT 1")
+    return {"assigned": len(app.consumer.assignment())}
 
 
-@app.page("/readyz")
-async def readyz(web, request):  # noqa: ANN001
-    try:
-        await (await runtime.pool()).fetchval("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return web.json({"status": "unavailable", "database": type(exc).__name__}, status=503)
-    return web.json({"status": "ready", "assigned": len(app.consumer.assignment())})
-
-
-@app.page("/metrics")
-async def metrics(web, request):  # noqa: ANN001
-    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+add_health_pages(app, _ready)

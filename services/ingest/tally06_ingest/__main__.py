@@ -6,7 +6,6 @@ import uvicorn
 
 from tally06.ports import require_free_port_or_exit
 from tally06.structured_logging import configure_logging
-from tally06_ingest.app import create_app
 from tally06_ingest.settings import IngestSettings
 
 
@@ -14,8 +13,12 @@ def main() -> None:
     settings = IngestSettings()
     configure_logging(settings.log_level, settings.log_json, service="ingest")
     require_free_port_or_exit("ingest", settings.host, settings.ingest_port)
+    # Several worker processes share the port; each builds its own app (pool, caches) from the
+    # environment, so the CPU-bound parsing and validation use every core.
     uvicorn.run(
-        create_app(settings),
+        "tally06_ingest.app:app_from_environment",
+        factory=True,
+        workers=settings.ingest_workers,
         host=settings.host,
         port=settings.ingest_port,
         log_config=None,

@@ -86,3 +86,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
                       {"Retry-After": "2"})
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for ``python -m tally06_ingest`` (uvicorn imports it in every worker)."""
+    return create_app(IngestSettings())

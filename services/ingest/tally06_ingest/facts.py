@@ -31,8 +31,8 @@ def batches_by_key(rows: Sequence[Any], max_facts: int) -> dict[str, list[list[l
     return grouped
 
 
-def encode_batch(key: str, facts: list[list[Any]]) -> bytes:
-    return encode_fact_rows(key, facts)
+def encode_batch(key: str, facts: list[list[Any]], prev_seq: int | None = None) -> bytes:
+    return encode_fact_rows(key, facts, prev_seq)
 
 
 def seq_headers(facts: list[list[Any]]) -> list[tuple[str, bytes]]:

@@ -9,7 +9,8 @@ from prometheus_client import Counter
 
 from tally06.org import OrgRegistry
 from tally06.tokens import DeviceToken
-from tally06_ingest.store import Candidate, EventStore, Outcome, Status
+from tally06_ingest.group_commit import GroupAppender
+from tally06_ingest.store import Candidate, Outcome, Status
 from tally06_ingest.validation import FieldError, validate_event
 
 EVENTS = Counter("tally06_ingest_events_total", "Posted events by outcome", ["status"])
@@ -25,7 +26,7 @@ async def ingest_batch(
     *,
     device: DeviceToken,
     registry: OrgRegistry,
-    store: EventStore,
+    store: GroupAppender,
     now: dt.datetime,
     future_tolerance: dt.timedelta,
 ) -> dict[str, Any]:

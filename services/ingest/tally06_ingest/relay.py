@@ -5,7 +5,9 @@ Guarantees, in order of importance:
 * Nothing committed is skipped: the position only moves after the broker acknowledged every
   message up to it; on any failure the relay starts again from the stored position, so a
   message may be published twice (consumers skip sequence numbers they have applied).
-* Per key, facts arrive in sequence order: a key never has more than one message in flight.
+* Per key, facts arrive in sequence order: a key never has more than one message in flight,
+  and each message names the key's fact before it (``prev_seq``), so a consumer can tell when
+  it missed some (it read a new log from an old offset) rather than skip them unknowingly.
 * A broker that lost its log (the embedded broker keeps none across a restart) is noticed by
   probing the last message published; the relay then publishes everything again.
 * One relay publishes at a time, across processes: leadership is a PostgreSQL advisory lock,
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 import structlog
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -128,14 +131,14 @@ class Relay:
             await self._check_broker()
             last_probe = time.monotonic()
             while not stop.is_set():
-                position = await self.pool.fetchval("SELECT position FROM relay_state")
+                state = await self.pool.fetchrow("SELECT position, key_heads FROM relay_state")
                 rows = await self.pool.fetch(
                     f"SELECT {FACT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-                    position, self.settings.relay_batch_rows,
+                    state["position"], self.settings.relay_batch_rows,
                 )
                 if rows:
-                    probe = await self._publish(producer, rows)
-                    await self._advance(rows[-1]["seq"], probe)
+                    probe, heads = await self._publish(producer, rows, orjson.loads(state["key_heads"]))
+                    await self._advance(rows[-1]["seq"], probe, heads)
                     PUBLISHED.inc(len(rows))
                     continue
                 BACKLOG.set(0)
@@ -149,16 +152,21 @@ class Relay:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(producer.stop(), 10)
 
-    async def _publish(self, producer: AIOKafkaProducer, rows: list[Any]) -> Probe:
+    async def _publish(
+        self, producer: AIOKafkaProducer, rows: list[Any], heads: dict[str, int]
+    ) -> tuple[Probe, dict[str, int]]:
+        """Publish rows; returns the probe and the keys' new heads (last sequence numbers)."""
         grouped = batches_by_key(rows, self.settings.relay_facts_per_message)
         acked: list[Probe] = []
 
         async def send_key(key: str, chunks: list[list[dict[str, Any]]]) -> None:
+            prev_seq = heads.get(key, 0)
             for chunk in chunks:  # one message in flight per key keeps the key in order
                 meta = await producer.send_and_wait(
-                    FACTS.name, encode_batch(key, chunk), key=fact_key(key), headers=seq_headers(chunk)
+                    FACTS.name, encode_batch(key, chunk, prev_seq), key=fact_key(key), headers=seq_headers(chunk)
                 )
-                acked.append(Probe(meta.partition, meta.offset, chunk[-1][F.SEQ]))
+                prev_seq = chunk[-1][F.SEQ]
+                acked.append(Probe(meta.partition, meta.offset, prev_seq))
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -167,7 +175,8 @@ class Relay:
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from failed
         self._check_offsets_grow(acked)
-        return max(acked, key=lambda p: p.seq)
+        moved = {key: chunks[-1][-1][F.SEQ] for key, chunks in grouped.items()}
+        return max(acked, key=lambda p: p.seq), moved
 
     def _check_offsets_grow(self, acked: list[Probe]) -> None:
         """A partition whose new offsets start at or below old ones was truncated."""
@@ -181,11 +190,11 @@ class Relay:
                 raise BrokerLogLost(f"partition {partition} restarted at offset {low}")
         self._high_offsets.update(highest)
 
-    async def _advance(self, position: int, probe: Probe) -> None:
+    async def _advance(self, position: int, probe: Probe, heads: dict[str, int]) -> None:
         await self.pool.execute(
             "UPDATE relay_state SET position = $1, probe_partition = $2, probe_offset = $3, "
-            "probe_seq = $4, updated_at = now()",
-            position, probe.partition, probe.offset, probe.seq,
+            "probe_seq = $4, key_heads = key_heads || $5::jsonb, updated_at = now()",
+            position, probe.partition, probe.offset, probe.seq, orjson.dumps(heads).decode(),
         )
         BACKLOG.set(await self.pool.fetchval("SELECT last_seq FROM event_seq") - position)
 
@@ -205,7 +214,7 @@ class Relay:
         LOST_LOGS.inc()
         self._high_offsets.clear()
         epoch = await self.pool.fetchval(
-            "UPDATE relay_state SET position = 0, broker_epoch = broker_epoch + 1, "
+            "UPDATE relay_state SET position = 0, key_heads = '{}', broker_epoch = broker_epoch + 1, "
             "probe_partition = NULL, probe_offset = NULL, probe_seq = NULL, updated_at = now() "
             "RETURNING broker_epoch"
         )

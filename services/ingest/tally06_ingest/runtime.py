@@ -15,6 +15,7 @@ from tally06.org_store import load_org
 from tally06.pii import CitizenProtector
 from tally06_ingest.auth import TokenCache
 from tally06_ingest.settings import IngestSettings
+from tally06_ingest.group_commit import GroupAppender
 from tally06_ingest.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -26,7 +27,7 @@ class IngestRuntime:
     pool: asyncpg.Pool
     registry: OrgRegistry
     tokens: TokenCache
-    store: EventStore
+    store: GroupAppender
     _refresher: asyncio.Task | None = field(default=None, repr=False)
 
     @classmethod
@@ -38,7 +39,7 @@ class IngestRuntime:
             pool=pool,
             registry=await load_org(pool),
             tokens=TokenCache(pool, settings.token_cache_s),
-            store=EventStore(pool, protector),
+            store=GroupAppender(EventStore(pool, protector)),
         )
         runtime._refresher = asyncio.create_task(runtime._refresh_org())
         return runtime

@@ -8,6 +8,7 @@ from tally06.settings import CommonSettings
 class IngestSettings(CommonSettings):
     host: str = "127.0.0.1"
     ingest_port: int = 8061
+    ingest_workers: int = 1
     max_body_bytes: int = 1024 * 1024
     max_batch_events: int = 500
     # Device clocks drift; an event further in the future than this is refused.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from tally06.events import SCHEMA_VERSION, local_day
-from tally06.pii import CitizenProtector
+from tally06.pii import CitizenProtector, SealedPii
 from tally06_ingest.validation import ValidEvent
 
 NOTIFY_CHANNEL = "tally06_events"
@@ -48,6 +48,7 @@ class _Prepared:
     candidate: Candidate
     citizen_key: str
     digest: str
+    sealed: SealedPii
 
 
 class EventStore:
@@ -56,11 +57,15 @@ class EventStore:
         self._protector = protector
 
     def _prepare(self, candidate: Candidate) -> _Prepared:
+        # Hashing and encryption happen before the sequence lock is taken: every post holds
+        # that lock in turn, so whatever runs under it limits the whole ingest rate.
         event = candidate.valid.event
+        citizen_key = self._protector.citizen_key(event.citizen.id_number)
         return _Prepared(
             candidate,
-            self._protector.citizen_key(event.citizen.id_number),
+            citizen_key,
             self._protector.content_digest(event.canonical()),
+            self._protector.seal(event.citizen.model_dump(), associated=citizen_key),
         )
 
     async def append(self, candidates: list[Candidate]) -> list[Outcome]:
@@ -68,7 +73,7 @@ class EventStore:
         if not prepared:
             return []
         async with self._pool.acquire() as conn, conn.transaction():
-            last_seq = await conn.fetchval("SELECT last_seq FROM event_seq FOR UPDATE")
+            last_seq, now = await conn.fetchrow("SELECT last_seq, clock_timestamp() FROM event_seq FOR UPDATE")
             known = {
                 r["event_id"]: (r["content_digest"], r["seq"], r["credited"])
                 for r in await conn.fetch(
@@ -82,11 +87,10 @@ class EventStore:
                 return outcomes
             seqs = {p.candidate.index: last_seq + n for n, p in enumerate(fresh, start=1)}
             credited = await self._claim_credits(conn, fresh, seqs)
-            now = await conn.fetchval("SELECT clock_timestamp()")
             await self._insert(conn, fresh, seqs, credited, now)
             new_last = last_seq + len(fresh)
-            await conn.execute("UPDATE event_seq SET last_seq = $1", new_last)
-            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(new_last))
+            await conn.execute("WITH moved AS (UPDATE event_seq SET last_seq = $1) SELECT pg_notify($2, $3)",
+                               new_last, NOTIFY_CHANNEL, str(new_last))
         for p in fresh:
             i = p.candidate.index
             outcomes.append(Outcome(i, Status.ACCEPTED, seqs[i], i in credited))
@@ -154,8 +158,7 @@ class EventStore:
                 lineage.province, lineage.district, lineage.commune, lineage.team, event.officer,
                 p.citizen_key, p.candidate.index in credited, p.candidate.token_id,
             ))
-            sealed = self._protector.seal(event.citizen.model_dump(), associated=p.citizen_key)
-            pii.append((seq, p.citizen_key, sealed.key_id, sealed.blob, received_at))
+            pii.append((seq, p.citizen_key, p.sealed.key_id, p.sealed.blob, received_at))
         await conn.copy_records_to_table("events", records=events, columns=_EVENT_COLUMNS)
         await conn.copy_records_to_table(
             "citizen_pii", records=pii, columns=("seq", "citizen_key", "key_id", "sealed", "created_at")

@@ -1,1 +1,1 @@
-"""tally06 package."""
+"""tally06 wallboard: the read API over the read model, a live stream and the wall screen."""

@@ -84,7 +84,9 @@ async def wait_some_published(database: str, timeout_s: float = 30) -> None:
 async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = collections.defaultdict(list)
     for record in await read_records(bootstrap, FACTS.name, idle_s=1.0):
-        out[record.partition].append({"key": orjson.loads(record.value)["key"], "facts": fact_dicts(record.value)})
+        document = orjson.loads(record.value)
+        out[record.partition].append(
+            {"key": document["key"], "prev_seq": document["prev_seq"], "facts": fact_dicts(record.value)})
     return out
 
 
@@ -104,6 +106,8 @@ async def test_facts_flow_in_sequence_order_per_district(own_broker, start_servi
     for records in messages.values():
         for message in records:
             assert {f["district"] for f in message["facts"]} == {message["key"]}
+            # Each message names the key's fact before it: a chain a consumer can check.
+            assert message["prev_seq"] == (seen[message["key"]] or [0])[-1]
             seen[message["key"]].extend(f["seq"] for f in message["facts"])
     for key, seqs in seen.items():
         assert seqs == sorted(seqs), key

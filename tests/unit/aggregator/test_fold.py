@@ -3,7 +3,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from tally06.events import FACT_FIELDS, ProgressChange
+from tally06.events import FACT_FIELDS, FactRows, ProgressChange
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.exceptions import UnknownSchema
 from tally06_aggregator.fold import fold
@@ -21,7 +21,7 @@ def fact(seq, *, team="TH-03-C01-T1", officer="CA-1", day="2024-10-25", metric="
 
 
 def test_counts_every_level_of_the_hierarchy():
-    deltas, moved = fold([("TH-03", [fact(1), fact(2, credited=False)])], {})
+    deltas, moved = fold([FactRows("TH-03", [fact(1), fact(2, credited=False)])], {})
     for unit in ("TH", "TH-03", "TH-03-C01", "TH-03-C01-T1"):
         assert deltas.unit_daily[(unit, "2024-10-25", "activated_l1")] == [1, 1]
         assert deltas.unit_total[(unit, "activated_l1")] == [1, 1]
@@ -30,33 +30,54 @@ def test_counts_every_level_of_the_hierarchy():
 
 
 def test_facts_at_or_below_the_position_are_skipped():
-    batch = ("TH-03", [fact(4), fact(5), fact(9)])
+    batch = FactRows("TH-03", [fact(4), fact(5), fact(9)])
     deltas, moved = fold([batch], {"TH-03": 5})
     assert (deltas.applied, deltas.skipped) == (1, 2)
     assert moved == {"TH-03": 9}
 
 
 def test_a_redelivered_batch_in_the_same_step_counts_once():
-    batch = ("TH-03", [fact(1), fact(2)])
+    batch = FactRows("TH-03", [fact(1), fact(2)])
     deltas, moved = fold([batch, batch], {})
     assert deltas.unit_total[("TH", "activated_l1")] == [2, 0]
     assert deltas.skipped == 2
 
 
 def test_keys_have_their_own_positions():
-    deltas, moved = fold([("TH-03", [fact(7)]), ("TH-01", [fact(3, team="TH-01-C01-T1")])], {"TH-03": 6, "TH-01": 0})
+    deltas, moved = fold([FactRows("TH-03", [fact(7)]), FactRows("TH-01", [fact(3, team="TH-01-C01-T1")])], {"TH-03": 6, "TH-01": 0})
     assert moved == {"TH-03": 7, "TH-01": 3}
     assert deltas.unit_total[("TH", "activated_l1")] == [2, 0]
 
 
 def test_late_events_count_on_their_own_day():
-    deltas, _ = fold([("TH-03", [fact(1, day="2024-10-20"), fact(2)])], {})
+    deltas, _ = fold([FactRows("TH-03", [fact(1, day="2024-10-20"), fact(2)])], {})
     assert deltas.unit_daily[("TH-03", "2024-10-20", "activated_l1")] == [1, 0]
     assert deltas.unit_daily[("TH-03", "2024-10-25", "activated_l1")] == [1, 0]
 
 
+def test_a_batch_after_facts_never_seen_is_held_back():
+    # Position 5, but the batch follows fact 7 of the key: fact 7 (and maybe more) was missed.
+    deltas, moved = fold([FactRows("TH-03", [fact(9), fact(12)], prev_seq=7)], {"TH-03": 5})
+    assert (deltas.applied, deltas.skipped, moved) == (0, 2, {})
+    assert deltas.gaps == [("TH-03", 7, 5)]
+
+
+def test_chained_batches_apply_in_one_step_and_overlaps_are_skipped():
+    batches = [FactRows("TH-03", [fact(6), fact(7)], prev_seq=5), FactRows("TH-03", [fact(9)], prev_seq=7),
+               FactRows("TH-03", [fact(6), fact(7), fact(9), fact(11)], prev_seq=5)]
+    deltas, moved = fold(batches, {"TH-03": 5})
+    assert (deltas.applied, deltas.skipped, deltas.gaps) == (4, 3, [])
+    assert moved == {"TH-03": 11}
+
+
+def test_a_held_back_batch_counts_once_the_missing_facts_came():
+    late = FactRows("TH-03", [fact(9)], prev_seq=7)
+    deltas, moved = fold([late, FactRows("TH-03", [fact(6), fact(7)], prev_seq=5), late], {"TH-03": 5})
+    assert (deltas.applied, len(deltas.gaps), moved) == (3, 1, {"TH-03": 9})
+
+
 def test_nothing_new_is_falsy():
-    deltas, moved = fold([("TH-03", [fact(1)])], {"TH-03": 1})
+    deltas, moved = fold([FactRows("TH-03", [fact(1)])], {"TH-03": 1})
     assert not deltas and moved == {}
 
 

@@ -188,17 +188,20 @@ async def run_simulator(
     tick_s: float = 1.0,
     log_every_s: float = 15.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    now: Callable[[], dt.datetime] = _utcnow,
+    caught_up: asyncio.Event | None = None,
 ) -> SimulatorStats:
     """Simulate the field teams of ``tokens`` (team code → device token) against ingest.
 
-    The simulated clock starts ``backfill_hours`` before now, runs ``speed``× real time until it
-    reaches now, then follows the wall clock. Runs until ``stop`` is set or ``max_events`` valid
+    The simulated clock starts ``backfill_hours`` before ``now()``, runs ``speed``× real time
+    until it reaches now, then follows that clock (the wall clock, or the demo's shifted one);
+    ``caught_up`` is set once everything up to now has been sent. Runs until ``stop`` is set or ``max_events`` valid
     events were generated (then every queue is flushed); returns the statistics.
     """
     stop = stop or asyncio.Event()
     faults = faults or FaultConfig()
     loop = asyncio.get_running_loop()
-    clock = SimClock(_utcnow(), dt.timedelta(hours=max(0.0, backfill_hours)), speed)
+    clock = SimClock(now(), dt.timedelta(hours=max(0.0, backfill_hours)), speed)
     teams = _teams(org or demo_org(), tokens, seed=seed, clock=clock, faults=faults)
     pool, claims_rng = ClaimPool(), random.Random(f"{seed}:{clock.sim_start.isoformat()}:claims")
     stats = SimulatorStats(sim_time=local_iso(clock.sim_start))
@@ -212,7 +215,7 @@ async def run_simulator(
         sim_from, last_log = clock.sim_start, loop.time()
         try:
             while not stop.is_set():
-                tick_began, real_now = loop.time(), _utcnow()
+                tick_began, real_now = loop.time(), now()
                 sim_to = clock.at(real_now)
                 budget = None if max_events is None else max_events - stats.generated
                 uploads = _advance(teams, sim_from, sim_to, real_now, pool=pool, claims_rng=claims_rng,
@@ -223,6 +226,8 @@ async def run_simulator(
                     log.info("simulator.caught_up", sim_time=stats.sim_time)
                 _count_batches(stats, uploads)
                 await sender.send_all(uploads, persistent=True)
+                if stats.caught_up and caught_up is not None:
+                    caught_up.set()  # after the catch-up's last uploads went out
                 if max_events is not None and stats.generated >= max_events:
                     break
                 if loop.time() - last_log >= log_every_s:
@@ -230,7 +235,7 @@ async def run_simulator(
                     log.info("simulator.progress", teams=len(teams), **stats.as_dict())
                 await _sleep(stop, tick_s - (loop.time() - tick_began))
             # Whatever phones still hold goes out now: all of it when done, one try when stopping.
-            real_now = _utcnow()
+            real_now = now()
             uploads = [(t, t.device.drain(real_now, t.device_rng, faults)) for t in teams if t.device.outbox]
             _count_batches(stats, uploads)
             await sender.send_all(uploads, persistent=not stop.is_set())

@@ -33,3 +33,8 @@ class Transport(driver.Transport):
 
 
 TRANSPORTS.aliases[SCHEME] = f"{__name__}:Transport"
+
+
+def broker_urls(bootstrap: str) -> str:
+    """Faust's broker setting for a Kafka bootstrap list, on this transport."""
+    return ";".join(f"{SCHEME}://{host.strip()}" for host in bootstrap.split(",") if host.strip())

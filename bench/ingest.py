@@ -1,0 +1,236 @@
+"""Ingest benchmark: events/s accepted by the real ingest process (relay running), with batches
+of 500, of 100 and single-event posts, next to a raw aiokafka producer sending the same events'
+JSON to a topic on the same broker in the same run.
+
+Load is closed-loop: several HTTP clients, each posting its next body as soon as the previous
+answer arrived. Bodies are generated and encoded before the timed window, so the load generator
+spends its CPU on HTTP, not on making events. Every posted event is new (new event id, new
+citizen), so every one is written to the event store, and an answer other than "all accepted"
+stops the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from bench.components import Bench, Service
+from tally06.org import UnitKind
+from tally06.reference import demo_org
+from tally06.tokens import issue_token
+from tally06.topics import TopicSpec, ensure_topics
+from tests.support import factories
+
+RAW_TOPIC = TopicSpec("bench.raw-events.v1", partitions=12)
+MODES = (("batch500", 500, 6), ("batch100", 100, 12), ("single", 1, 32))  # name, events/post, clients
+
+
+@dataclass
+class Body:
+    team: str
+    content: bytes
+    events: list[bytes]
+
+    @property
+    def district(self) -> str:
+        return self.team.split("-C")[0]
+
+
+class Workload:
+    """New events for a set of teams, each team posting with its own device token. Every event
+    has its own citizen (a CCCD never handed out before in this process), so every one earns
+    the credit and counts once on the board."""
+
+    _cccds = itertools.count(random.randrange(10**8))
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+        self._teams = itertools.cycle(sorted(tokens))
+
+    def bodies(self, count: int, size: int) -> list[Body]:
+        out = []
+        for _ in range(count):
+            team = next(self._teams)
+            events = [orjson.dumps(factories.event(team=team, officer=f"CA-{team}-{i % 4}",
+                                                   citizen_body=self._citizen())) for i in range(size)]
+            out.append(Body(team, b'{"events":[' + b",".join(events) + b"]}", events))
+        return out
+
+    def _citizen(self) -> dict[str, str]:
+        cccd = f"038{next(self._cccds) % 10**9:09d}"
+        factories.ISSUED_CCCDS.add(cccd)
+        return {"id_number": cccd, "full_name": "Nguyễn Văn An", "phone": factories.phone()}
+
+    def headers(self, team: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[team]}", "Content-Type": "application/json"}
+
+
+async def issue_tokens(dsn: str, every: int = 10) -> dict[str, str]:
+    teams = [u.code for u in demo_org().units(UnitKind.TEAM)][::every]
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {t: (await issue_token(conn, t, label="bench"))[1] for t in teams}
+    finally:
+        await conn.close()
+
+
+async def closed_loop(url: str, workload: Workload, bodies: list[Body], clients: int,
+                      seconds: float, *, top_up: bool = True) -> dict[str, float]:
+    """Post ``bodies`` with ``clients`` concurrent clients until time is up, or until they run out
+    if not ``top_up``; with ``top_up``, more are made on the way should they not last."""
+    size = len(bodies[0].events)
+    made_late = 0
+
+    def more() -> Iterator[Body]:
+        nonlocal made_late
+        while True:
+            made_late += 1
+            yield workload.bodies(1, size)[0]
+
+    queue = itertools.chain(bodies, more()) if top_up else iter(bodies)
+    accepted = posts = 0
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client_loop() -> None:
+        nonlocal accepted, posts
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            for body in queue:
+                if time.perf_counter() >= deadline:
+                    return
+                sent = time.perf_counter()
+                response = await client.post("/v1/events", content=body.content, headers=workload.headers(body.team))
+                latencies.append(time.perf_counter() - sent)
+                response.raise_for_status()
+                totals = response.json()["totals"]
+                if totals["accepted"] != len(body.events):
+                    raise AssertionError(f"ingest answered {totals} for {len(body.events)} new events")
+                accepted += totals["accepted"]
+                posts += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"eps": accepted / elapsed, "events": accepted, "posts": posts, "seconds": elapsed, "clients": clients,
+            "post_p50_ms": latencies[len(latencies) // 2] * 1000,
+            "post_p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "bodies_made_in_window": made_late}
+
+
+async def raw_producer(bootstrap: str, bodies: list[Body]) -> dict[str, float]:
+    """Events/s of a plain aiokafka producer: each event's JSON (the bytes the posts carry) as one
+    message keyed by team, acks from all in-sync replicas, as the relay asks."""
+    await ensure_topics(bootstrap, specs=(RAW_TOPIC,))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                max_batch_size=1024 * 1024, max_request_size=4 * 1024 * 1024)
+    await producer.start()
+    try:
+        messages = [(body.team.encode(), event) for body in bodies for event in body.events]
+        started = time.perf_counter()
+        pending = [await producer.send(RAW_TOPIC.name, value, key=key) for key, value in messages]
+        await asyncio.gather(*pending)
+        elapsed = time.perf_counter() - started
+        # The same bodies as one message per post: the cheapest a broker write of a post can be.
+        started_bodies = time.perf_counter()
+        pending = [await producer.send(RAW_TOPIC.name, b.content, key=b.team.encode()) for b in bodies]
+        await asyncio.gather(*pending)
+        elapsed_bodies = time.perf_counter() - started_bodies
+    finally:
+        await producer.stop()
+    return {"eps": len(messages) / elapsed, "events": len(messages), "bytes": sum(len(v) for _, v in messages),
+            "body500_eps": len(messages) / elapsed_bodies}
+
+
+async def relay_backlog(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT (SELECT last_seq FROM event_seq) - position FROM relay_state")
+
+
+class CpuMeter:
+    """CPU seconds used by each process of interest between two readings, as a share of one core."""
+
+    def __init__(self, pids: dict[str, int], alone: frozenset[str] = frozenset()) -> None:
+        self.pids = pids
+        self.alone = alone  # processes counted without their children
+
+    def read(self) -> dict[str, float]:
+        import psutil
+
+        out: dict[str, float] = {}
+        for name, pid in self.pids.items():
+            try:
+                process = psutil.Process(pid)
+                procs = [process] if name in self.alone else [process, *process.children(recursive=True)]
+                out[name] = sum(sum(p.cpu_times()[:2]) for p in procs if p.is_running())
+            except psutil.Error:
+                out[name] = 0.0
+        return out
+
+    @staticmethod
+    def share(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+        return {name: round((after[name] - before[name]) / seconds, 2) for name in after}
+
+
+async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 200_000,
+                     modes: tuple[tuple[str, int, int], ...] = MODES) -> dict[str, object]:
+    """Sustained accepted events/s per post shape, the raw producer baseline, and ingest RSS."""
+    dsn = await bench.fresh_database()
+    # One worker process per core, as a production ingest would run on this machine.
+    workers = str(os.cpu_count() or 1)
+    ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=workers)
+    relay = bench.service("tally06_ingest.relay", dsn, "TALLY06_RELAY_PORT")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await ingest.ready()
+        await relay.ready()
+        workload = Workload(await issue_tokens(dsn))
+        cpu = CpuMeter({"ingest": ingest.process.pid, "relay": relay.process.pid, **bench.component_pids(),
+                        "load_generator": os.getpid()}, alone=frozenset({"load_generator"}))
+        result: dict[str, object] = {"workers": int(workers)}
+
+        raw_bodies: list[Body] = []
+        if raw_events:
+            # The baseline sends these events; the batch-500 window then posts the very same bodies.
+            raw_bodies = workload.bodies(raw_events // 500, 500)
+            result["raw_producer"] = await raw_producer(bench.broker.bootstrap, raw_bodies)
+
+        for name, size, clients in modes:
+            # Warm-up: connections, caches, and an estimate of how many bodies the window needs.
+            warm = await closed_loop(ingest.url, workload, workload.bodies(clients * 6, size), clients, 60,
+                                     top_up=False)
+            needed = int(warm["eps"] * seconds * 2 / size) + clients
+            reuse = raw_bodies if size == 500 else []
+            bodies = reuse + workload.bodies(max(0, needed - len(reuse)), size)
+            before = cpu.read()
+            measured = await closed_loop(ingest.url, workload, bodies, clients, seconds)
+            measured["cpu_cores"] = cpu.share(before, cpu.read(), measured["seconds"])
+            result[name] = measured
+
+        # Everything accepted reaches the broker: wait for the relay to catch up.
+        caught_up = time.perf_counter()
+        while (backlog := await relay_backlog(conn)) > 0:
+            if time.perf_counter() - caught_up > 120:
+                raise TimeoutError(f"relay still {backlog} events behind after 120 s")
+            await asyncio.sleep(0.2)
+        result["relay_catch_up_s"] = time.perf_counter() - caught_up
+        result["stored_events"] = await conn.fetchval("SELECT last_seq FROM event_seq")
+        result["memory_mb"] = ingest.rss_mb()
+        result["relay_memory_mb"] = relay.rss_mb()
+        return result
+    finally:
+        await conn.close()
+        stop_all(relay, ingest)
+
+
+def stop_all(*services: Service) -> None:
+    for service in services:
+        service.stop()

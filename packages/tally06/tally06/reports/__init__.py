@@ -1,0 +1,16 @@
+"""Official reports (issue 6): Appendix I of plan 70 as of any cutoff, from the event store."""
+
+from tally06.reports.appendix1 import (
+    Appendix1Report,
+    Appendix1Row,
+    Correction,
+    ReportError,
+    assemble_appendix1,
+    build_appendix1,
+)
+from tally06.reports.writers import write_appendix1, write_appendix1_csv, write_appendix1_xlsx
+
+__all__ = [
+    "Appendix1Report", "Appendix1Row", "Correction", "ReportError", "assemble_appendix1",
+    "build_appendix1", "write_appendix1", "write_appendix1_csv", "write_appendix1_xlsx",
+]

@@ -1,0 +1,32 @@
+"""The notifier's agent and timers: changes make it look again; time moves expectations."""
+
+from __future__ import annotations
+
+import orjson
+import structlog
+
+from tally06.topics import PROGRESS
+from tally06_notifier.app import app, settings
+from tally06_notifier.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+runtime = Runtime(settings)
+progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer="raw")
+
+
+@app.agent(progress_topic)
+async def watch_progress(stream):  # noqa: ANN001 - Faust's stream type
+    """Remember who was heard from, then judge at once, so a unit that caught up clears quickly."""
+    async for values in stream.take(1000, within=0.5):
+        await runtime.saw_changes({orjson.loads(value)["unit"] for value in values})
+        await runtime.evaluate()
+
+
+@app.timer(interval=settings.notifier_tick_s)
+async def judge_on_the_clock() -> None:
+    await runtime.evaluate()
+
+
+@app.timer(interval=settings.notifier_deliver_s)
+async def deliver() -> None:
+    await runtime.deliver()

@@ -1,0 +1,67 @@
+"""The words of a message: Vietnamese, short enough for a phone notification, figures first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tally06.alerts import Rule
+from tally06.events import LOCAL_TZ
+from tally06.org import Unit, UnitKind
+
+KIND_LABEL = {
+    UnitKind.TEAM: "Tổ", UnitKind.COMMUNE: "Xã/phường", UnitKind.DISTRICT: "Huyện/thị xã",
+    UnitKind.PROVINCE: "Tỉnh",
+}
+METRIC_LABEL = {
+    "activated": "kích hoạt", "activated_l1": "kích hoạt mức 1", "activated_l2": "kích hoạt mức 2",
+    "collected": "thu nhận hồ sơ", "collected_l1": "thu nhận hồ sơ mức 1", "collected_l2": "thu nhận hồ sơ mức 2",
+    "approved": "hồ sơ được duyệt", "approved_l1": "hồ sơ mức 1 được duyệt", "approved_l2": "hồ sơ mức 2 được duyệt",
+    "installed": "cài đặt VNeID",
+}
+RULE_LABEL = {
+    Rule.PACE: "chậm tiến độ", Rule.SILENT: "không gửi dữ liệu", Rule.MISSED_DAILY: "không đạt chỉ tiêu ngày",
+}
+PREFIX = {"alert": "Cảnh báo", "reminder": "Nhắc lại", "escalation": "Báo cáo vượt cấp"}
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    id: int
+    unit: Unit
+    rule: Rule
+    day: dt.date
+    detail: dict[str, Any]
+
+
+def _figures(detail: dict[str, Any]) -> list[str]:
+    lines = []
+    for metric, f in detail.get("metrics", {}).items():
+        expected = f" (cần đạt {f['expected']:g} vào lúc này)" if "expected" in f else ""
+        lines.append(f"- {METRIC_LABEL.get(metric, metric)}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
+    if "silent_hours" in detail:
+        seen = detail.get("last_seen")
+        when = dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen else "chưa có hôm nay"
+        lines.append(f"- {detail['silent_hours']:g} giờ làm việc không có dữ liệu; lần cuối: {when}")
+    return lines
+
+
+def compose(facts: AlertFacts, kind: str, ack_url: str) -> tuple[str, str, dict[str, Any]]:
+    """Subject, plain-text body and webhook payload of one message about one alert."""
+    # Unit names carry their kind ("Tổ công tác 2", "Huyện Đông Sơn"); the code says where.
+    who = f"{facts.unit.name} ({facts.unit.code})"
+    day = facts.day.strftime("%d/%m/%Y")
+    subject = f"[Đề án 06] {PREFIX[kind]}: {who} {RULE_LABEL[facts.rule]} ({day})"
+    body = "\n".join([
+        f"{who} {RULE_LABEL[facts.rule]} ngày {day}.",
+        *_figures(facts.detail),
+        "",
+        f"Xác nhận đã nhận cảnh báo: {ack_url}",
+    ])
+    payload = {
+        "alert_id": facts.id, "kind": kind, "unit": facts.unit.code, "unit_name": facts.unit.name,
+        "unit_kind": facts.unit.kind.value, "rule": facts.rule.value, "day": facts.day.isoformat(),
+        "detail": facts.detail, "ack_url": ack_url,
+    }
+    return subject, body, payload

@@ -1,0 +1,79 @@
+"""What the rules look at, read from PostgreSQL in one go.
+
+The read model is the authority for counts (the progress stream only says "look again"), so
+any worker that takes over sees exactly what its predecessor would have seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import asyncpg
+
+from tally06.alerts import Rule
+from tally06.daily_targets import daily_targets_on, done_by_target_metric, rollup_daily_targets
+from tally06.focal_points import Recipient, recipients_by_unit
+from tally06.org import OrgRegistry
+from tally06.working_hours import hours_for, working_hours_on
+from tally06_notifier.rules import AlertState, UnitDay, local_day
+
+AlertIndex = dict[tuple[str, Rule, dt.date], AlertState]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: dt.datetime
+    units: list[UnitDay]
+    alerts: AlertIndex
+    focal_points: dict[str, list[Recipient]]
+    # Days a notifier was running on: only those days' targets are judged as missed, or the
+    # first start would report every team as having missed a day nobody was counting.
+    watched_days: frozenset[dt.date] = frozenset()
+
+    def units_to_judge(self) -> list[UnitDay]:
+        today = local_day(self.now)
+        return [u for u in self.units if u.day == today or u.day in self.watched_days]
+
+
+def alert_state(row: asyncpg.Record) -> AlertState:
+    return AlertState(
+        id=row["id"], unit=row["unit"], rule=Rule(row["rule"]), day=row["day"], status=row["status"],
+        last_opened_at=row["last_opened_at"], acknowledged_at=row["acknowledged_at"],
+        escalated_at=row["escalated_at"], last_notified_at=row["last_notified_at"],
+        reminders=row["reminders"], reopened=row["reopened"],
+    )
+
+
+async def _unit_days(conn: asyncpg.Connection, org: OrgRegistry, day: dt.date,
+                     last_seen: dict[str, dt.datetime]) -> list[UnitDay]:
+    targets = rollup_daily_targets(org, await daily_targets_on(conn, day))
+    explicit_hours = await working_hours_on(conn, day)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in await conn.fetch("SELECT unit, metric, credited FROM unit_daily WHERE day = $1", day):
+        counts[row["unit"]][row["metric"]] = row["credited"]
+    days = []
+    for code, unit_targets in targets.items():
+        unit = org.get(code)
+        if unit is None:
+            continue
+        days.append(UnitDay(
+            code=code, kind=unit.kind, day=day, hours=hours_for(code, explicit_hours, org),
+            targets=unit_targets, done=done_by_target_metric(counts.get(code, {}), unit_targets),
+            last_seen=last_seen.get(code),
+        ))
+    return days
+
+
+async def load_snapshot(conn: asyncpg.Connection, org: OrgRegistry, now: dt.datetime) -> Snapshot:
+    today = local_day(now)
+    await conn.execute("INSERT INTO notifier_jobs (job, day, done_at) VALUES ('watching', $1, $2) "
+                       "ON CONFLICT DO NOTHING", today, now)
+    yesterday = today - dt.timedelta(days=1)
+    last_seen = {r["unit"]: r["last_seen"] for r in await conn.fetch("SELECT unit, last_seen FROM unit_activity")}
+    units = await _unit_days(conn, org, today, last_seen) + await _unit_days(conn, org, yesterday, {})
+    rows = await conn.fetch("SELECT * FROM alerts WHERE status = 'open' OR day >= $1", yesterday)
+    alerts = {(r["unit"], Rule(r["rule"]), r["day"]): alert_state(r) for r in rows}
+    watched = await conn.fetch("SELECT day FROM notifier_jobs WHERE job = 'watching' AND day >= $1", yesterday)
+    return Snapshot(now, units, alerts, await recipients_by_unit(conn), frozenset(r["day"] for r in watched))

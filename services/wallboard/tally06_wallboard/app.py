@@ -1,0 +1,73 @@
+"""The wallboard FastAPI application: read API, live stream and the board's static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from tally06_wallboard.exceptions import InvalidRequest, NotFound
+from tally06_wallboard.routers import alerts, board, health, leaderboard, reports, stream, units
+from tally06_wallboard.routers.board import STATIC
+from tally06_wallboard.runtime import WallboardRuntime
+from tally06_wallboard.settings import WallboardSettings
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """Live figures of the Đề án 06 campaign from the read model: progress of a unit
+against its daily and campaign targets, rankings with the change since the start of the local
+day, daily trends, alerts and a stream of changes. The wall screen is served at `/`."""
+
+
+def _error(status: int, field: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": [{"field": field, "message": message}]}, status, headers=headers)
+
+
+def create_app(settings: WallboardSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = await WallboardRuntime.start(settings)
+        log.info("wallboard_started", units=len(app.state.runtime.tree.units), url=settings.public_url,
+                 deadline=settings.campaign_deadline.isoformat())
+        try:
+            yield
+        finally:
+            await app.state.runtime.stop()
+
+    production = settings.mode == "production"
+    app = FastAPI(
+        title="tally06 wallboard",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+        openapi_url=None if production else "/openapi.json",
+    )
+    for router in (units.router, leaderboard.router, alerts.router, reports.router, stream.router, health.router,
+                   board.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(422 if isinstance(exc, InvalidRequest) else 404, exc.field, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, 422)
+
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(OSError)
+    async def _store_down(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("read_model_unavailable", error=type(exc).__name__)
+        return _error(503, "read_model", "unavailable; retry later", {"Retry-After": "2"})
+
+    return app

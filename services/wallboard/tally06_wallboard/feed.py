@@ -1,0 +1,143 @@
+"""The progress topic, read live and passed to open boards.
+
+No consumer group: every wallboard process needs every change, and a group would only add
+rebalances (which Tansu holds for the whole rebalance timeout). All partitions are assigned and
+reading starts at the end: a board fetches its full view when it opens, the stream only brings
+what changed after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from tally06.topics import PROGRESS, ensure_topics
+from tally06_wallboard.hub import BoardEvent, Hub
+from tally06_wallboard.versions import NewestOnly
+
+log = structlog.get_logger(__name__)
+
+
+EPOCH_CHECK_S = 2.0
+
+
+class ProgressFeed:
+    def __init__(self, bootstrap: str, hub: Hub, replication_factor: int = 1,
+                 broker_epoch: Callable[[], Awaitable[int | None]] | None = None,
+                 check_s: float = EPOCH_CHECK_S) -> None:
+        self.bootstrap = bootstrap
+        self.hub = hub
+        self.replication_factor = replication_factor
+        # The relay bumps the broker epoch when it finds the broker without its log (Tansu keeps
+        # it in memory). Positions beyond the end of the new, shorter log would wait for offsets
+        # that do not come for a long time, so the feed then reads the new log from the start.
+        self.broker_epoch = broker_epoch
+        self._epoch: int | None = None
+        self.check_s = check_s  # how often the broker and the epoch are asked
+        # Set once every partition has a position: changes committed after that reach boards.
+        self.positioned = asyncio.Event()
+        self.last_poll = 0.0  # monotonic time of the last completed fetch
+        # getmany() returns (empty) while the broker is away too, so the broker is asked
+        # directly now and then; this is when it last answered.
+        self.broker_seen = 0.0
+        self._newest = NewestOnly()
+
+    def healthy(self) -> bool:
+        now = time.monotonic()
+        return (self.positioned.is_set() and now - self.last_poll < 5.0
+                and now - self.broker_seen < 3 * self.check_s + 1)
+
+    async def run(self) -> None:
+        """Read until cancelled; a broker that is away is retried, never fatal."""
+        pause = 0.5
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any broker trouble: wait and start again
+                log.warning("progress_feed_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def _consume(self) -> None:
+        # Tansu answers fetches only when fetch_max_wait_ms is over, so a short wait is what
+        # keeps a change under the 2-second budget. "earliest" applies when a broker reports a
+        # position out of range, i.e. it came back without its log: then every message is new
+        # (Tansu does not report it; the broker epoch below covers that).
+        await ensure_topics(self.bootstrap, self.replication_factor, (PROGRESS,))
+        # Lost while this feed was away (it restarts after broker trouble): the new log is all new.
+        from_start = await self._log_was_lost()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest", fetch_max_wait_ms=100, request_timeout_ms=15_000,
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()
+            partitions = consumer.partitions_for_topic(PROGRESS.name) or set()
+            if not partitions:
+                raise RuntimeError(f"topic {PROGRESS.name} has no partitions yet")
+            tps = [TopicPartition(PROGRESS.name, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            if from_start:
+                await consumer.seek_to_beginning(*tps)
+            else:
+                await consumer.seek_to_end(*tps)
+            for tp in tps:  # resolves the lazy seek now, so readiness means "positioned"
+                await consumer.position(tp)
+            self.positioned.set()
+            self.last_poll = self.broker_seen = time.monotonic()
+            log.info("progress_feed_positioned", partitions=len(tps))
+            checked = time.monotonic()
+            while True:
+                batch = await consumer.getmany(timeout_ms=500, max_records=5_000)
+                self.last_poll = time.monotonic()
+                for records in batch.values():
+                    for record in records:
+                        self._pass_on(record.value)
+                if self.last_poll - checked >= self.check_s:
+                    checked = self.last_poll
+                    await self._probe(consumer)
+                    if await self._log_was_lost():
+                        for tp in tps:
+                            consumer.seek(tp, 0)
+                        log.warning("broker_log_lost_rereading", partitions=len(tps))
+        finally:
+            await consumer.stop()
+
+    async def _probe(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            await asyncio.wait_for(consumer.topics(), self.check_s)
+        except (KafkaError, TimeoutError, OSError):
+            return
+        self.broker_seen = time.monotonic()
+
+    async def _log_was_lost(self) -> bool:
+        if self.broker_epoch is None:
+            return False
+        try:
+            epoch = await self.broker_epoch()
+        except Exception as exc:  # noqa: BLE001 - the database away: check again later
+            log.warning("broker_epoch_unknown", error=type(exc).__name__)
+            return False
+        lost = self._epoch is not None and epoch is not None and epoch != self._epoch
+        if epoch is not None:
+            self._epoch = epoch
+        return lost
+
+    def _pass_on(self, raw: bytes | None) -> None:
+        try:
+            change = orjson.loads(raw or b"")
+            fresh = self._newest.newer(change)
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("progress_message_unreadable", error=str(exc))
+            return
+        if fresh is not None:
+            self.hub.publish(BoardEvent("progress", fresh))

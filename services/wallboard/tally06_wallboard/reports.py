@@ -1,0 +1,112 @@
+"""The read API's answers: read model and targets in, figures out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import asyncpg
+
+from tally06.clock import Clock
+from tally06.daily_targets import daily_targets_on
+from tally06.events import local_day
+from tally06.org import Unit, UnitKind
+from tally06.pace import Phase, WorkingHours
+from tally06.phases import deadline_for, phases_at
+from tally06.targets_store import campaign_targets_at
+from tally06.working_hours import hours_for, working_hours_on
+from tally06_wallboard import readmodel
+from tally06_wallboard.exceptions import NotFound
+from tally06_wallboard.figures import Plan, UnitCounts, unit_figures, unit_ref
+from tally06_wallboard.hierarchy import Tree
+from tally06_wallboard.ranking import rank_units, standing
+from tally06_wallboard.schemas import Ranking, RankedUnit, Trend, TrendDay, UnitProgress
+from tally06_wallboard.targets import Goal, campaign_goals, daily_activation_targets
+from tally06_wallboard.trend import fill_days, window
+
+
+@dataclass
+class Reports:
+    pool: asyncpg.Pool
+    tree: Callable[[], Tree]  # the registry is refreshed while the service runs
+    clock: Clock
+    plan: Plan
+
+    def unit(self, code: str) -> Unit:
+        unit = self.tree().get(code)
+        if unit is None:
+            raise NotFound("code", f"{code!r} is not a known unit")
+        return unit
+
+    async def _targets(self, now: dt.datetime) -> tuple[dict[str, Goal], dict[str, int], dict[str, WorkingHours],
+                                                        dict[str, list[Phase]]]:
+        """Campaign goals, today's activation targets, the working hours and the phases set per unit."""
+        tree = self.tree()
+        goals = campaign_goals(tree, await campaign_targets_at(self.pool, now))
+        daily = daily_activation_targets(tree, await daily_targets_on(self.pool, local_day(now)))
+        hours = await working_hours_on(self.pool, local_day(now))
+        return goals, daily, hours, await phases_at(self.pool, now)
+
+    def _plan(self, code: str, phases: dict[str, list[Phase]]) -> Plan:
+        """The unit's own deadline (its phases' or an ancestor's), else the service's."""
+        deadline = deadline_for(code, phases, self.tree().org)
+        return self.plan if deadline is None else replace(self.plan, deadline=deadline)
+
+    async def progress(self, code: str) -> UnitProgress:
+        unit = self.unit(code)
+        now = self.clock.now()
+        goals, daily, hours, phases = await self._targets(now)
+        counts = await readmodel.unit_counts(self.pool, [code], local_day(now), self.plan.run_rate_days)
+        figures = unit_figures(unit, counts.get(code, UnitCounts()), goals.get(code), daily.get(code), now,
+                               self._plan(code, phases), hours_for(code, hours, self.tree().org))
+        return UnitProgress(**dict(figures), path=[unit_ref(u) for u in self.tree().path(code)])
+
+    async def ranking(self, codes: Sequence[str], parent: Unit | None, level: UnitKind | None) -> Ranking:
+        """Figures of the given units, ranked, with the change since the start of the day."""
+        now = self.clock.now()
+        today = local_day(now)
+        goals, daily, hours, phases = await self._targets(now)
+        counts = await readmodel.unit_counts(self.pool, codes, today, self.plan.run_rate_days)
+        tree = self.tree()
+        figures = {
+            code: unit_figures(tree.units[code], counts.get(code, UnitCounts()), goals.get(code),
+                               daily.get(code), now, self._plan(code, phases), hours_for(code, hours, tree.org))
+            for code in codes
+        }
+        basis, places = rank_units([
+            standing(code, f.campaign.activated.total, f.today.activated, goals.get(code))
+            for code, f in figures.items()
+        ])
+        entries = [
+            RankedUnit(**dict(figures[code]), rank=p.rank, rank_start_of_day=p.rank_start_of_day,
+                       rank_change=p.rank_change)
+            for code, p in sorted(places.items(), key=lambda item: (item[1].rank, item[0]))
+        ]
+        return Ranking(parent=unit_ref(parent) if parent else None, level=level.value if level else None,
+                       day=today, ranked_by=basis, entries=entries, as_of=now)
+
+    async def children(self, code: str) -> Ranking:
+        unit = self.unit(code)
+        kids = self.tree().kids(code)
+        level = self.tree().units[kids[0]].kind if kids else None
+        return await self.ranking(kids, unit, level)
+
+    async def leaderboard(self, level: UnitKind, parent: str | None) -> Ranking:
+        root = self.unit(parent) if parent else None
+        return await self.ranking(self.tree().of_kind(level, parent), root, level)
+
+    async def trend(self, code: str, days: int) -> Trend:
+        unit = self.unit(code)
+        now = self.clock.now()
+        first, last = window(local_day(now), days)
+        series = await readmodel.daily_series(self.pool, code, first, last)
+        activated = dict(fill_days({d: a for d, (a, _) in series.items()}, first, last))
+        claims = dict(fill_days({d: c for d, (_, c) in series.items()}, first, last))
+        tree = self.tree()
+        points = []
+        for day in activated:
+            # Targets are versioned by day, so each day is judged by the targets of that day.
+            targets = daily_activation_targets(tree, await daily_targets_on(self.pool, day))
+            points.append(TrendDay(day=day, activated=activated[day], target=targets.get(code), claims=claims[day]))
+        return Trend(unit=unit_ref(unit), days=points, as_of=now)

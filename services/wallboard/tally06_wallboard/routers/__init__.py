@@ -1,0 +1,1 @@
+"""One router per resource of the read API, plus health and the board's page."""

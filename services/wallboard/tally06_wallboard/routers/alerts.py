@@ -1,0 +1,71 @@
+"""Alerts raised by the notifier, and their acknowledgement by focal points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from tally06.alerts import AlertView, Rule, ack_token_valid, acknowledge, get_alert, list_alerts
+from tally06_wallboard import ack_page
+from tally06_wallboard.deps import Runtime
+from tally06_wallboard.exceptions import NotFound
+from tally06_wallboard.schemas import Ack, ErrorBody
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+
+@router.get("", summary="Alerts, newest first")
+async def alerts(
+    runtime: Runtime,
+    unit: Annotated[str | None, Query(max_length=40, description="only this unit and the units below it")] = None,
+    status: Literal["open", "resolved"] | None = None,
+    day: Annotated[dt.date | None, Query(description="local day the alert is about")] = None,
+    rule: Rule | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AlertView]:
+    units = None
+    if unit is not None:
+        runtime.reports.unit(unit)  # 404 for an unknown unit rather than an empty list
+        units = runtime.tree.subtree(unit)
+    return await list_alerts(runtime.pool, units=units, status=status, day=day, rule=rule, limit=limit)
+
+
+@router.get("/{alert_id}", summary="One alert with its notifications", responses={404: {"model": ErrorBody}})
+async def alert(alert_id: int, runtime: Runtime) -> AlertView:
+    found = await get_alert(runtime.pool, alert_id)
+    if found is None:
+        raise NotFound("alert_id", f"no alert {alert_id}")
+    return found
+
+
+@router.post("/{alert_id}/ack", summary="Acknowledge an alert (the first acknowledgement counts)",
+             responses={404: {"model": ErrorBody}})
+async def ack(alert_id: int, body: Ack, runtime: Runtime) -> AlertView:
+    found = await acknowledge(runtime.pool, alert_id, body.by, runtime.clock.now())
+    if found is None:
+        raise NotFound("alert_id", f"no alert {alert_id}")
+    return found
+
+
+@router.get("/{alert_id}/ack", summary="One-tap acknowledgement from a signed link in a message",
+            response_class=HTMLResponse)
+async def ack_link(
+    alert_id: int,
+    runtime: Runtime,
+    recipient: Annotated[int, Query(description="focal point id the link was sent to")],
+    token: Annotated[str, Query(max_length=64, description="signature of (alert, recipient)")],
+) -> HTMLResponse:
+    if runtime.ack_key is None:
+        return HTMLResponse(ack_page.refused("Không kiểm tra được liên kết", "links cannot be checked: no key set"), 503)
+    if not ack_token_valid(runtime.ack_key, alert_id, recipient, token):
+        return HTMLResponse(ack_page.refused("Liên kết không hợp lệ", "this link is not valid"), 403)
+    name = await runtime.pool.fetchval("SELECT name FROM focal_points WHERE id = $1", recipient)
+    if name is None:
+        return HTMLResponse(ack_page.refused("Không tìm thấy người nhận", "unknown recipient"), 404)
+    found = await acknowledge(runtime.pool, alert_id, name, runtime.clock.now())
+    if found is None:
+        return HTMLResponse(ack_page.refused("Không tìm thấy cảnh báo", f"no alert {alert_id}"), 404)
+    return HTMLResponse(ack_page.confirmed(found, name, runtime.settings.public_url))

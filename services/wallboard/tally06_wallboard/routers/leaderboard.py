@@ -1,0 +1,22 @@
+"""Ranking of one level of the hierarchy, with rank change since the start of the day."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from tally06.org import UnitKind
+from tally06_wallboard.deps import ReportsDep
+from tally06_wallboard.schemas import ErrorBody, Ranking
+
+router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"], responses={404: {"model": ErrorBody}})
+
+
+@router.get("", summary="Every unit of a level (optionally below one unit), ranked")
+async def leaderboard(
+    reports: ReportsDep,
+    level: Annotated[Literal["district", "commune", "team"], Query(description="hierarchy level to rank")],
+    parent: Annotated[str | None, Query(max_length=40, description="only units below this one")] = None,
+) -> Ranking:
+    return await reports.leaderboard(UnitKind(level), parent)

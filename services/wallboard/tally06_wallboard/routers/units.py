@@ -1,0 +1,36 @@
+"""Progress of one unit, the ranking of its children and its daily trend."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from tally06_wallboard.deps import ReportsDep
+from tally06_wallboard.schemas import ErrorBody, Ranking, Trend, UnitProgress, UnitRef
+from tally06_wallboard.figures import unit_ref
+
+router = APIRouter(prefix="/v1/units", tags=["units"], responses={404: {"model": ErrorBody}})
+
+Code = Annotated[str, Path(description="unit code, e.g. TH, TH-03, TH-03-C01, TH-03-C01-T1", max_length=40)]
+
+
+@router.get("", summary="Top-level units (provinces), where a board starts")
+async def roots(reports: ReportsDep) -> list[UnitRef]:
+    return [unit_ref(u) for u in reports.tree().roots()]
+
+
+@router.get("/{code}/progress", summary="Today against the daily target, cumulative against the campaign target")
+async def progress(code: Code, reports: ReportsDep) -> UnitProgress:
+    return await reports.progress(code)
+
+
+@router.get("/{code}/children", summary="The unit's children, ranked, with the same figures")
+async def children(code: Code, reports: ReportsDep) -> Ranking:
+    return await reports.children(code)
+
+
+@router.get("/{code}/trend", summary="Activations, daily target and duplicate claims per local day")
+async def trend(code: Code, reports: ReportsDep,
+                days: Annotated[int, Query(ge=1, le=92, description="days ending today")] = 14) -> Trend:
+    return await reports.trend(code, days)

@@ -1,0 +1,80 @@
+"""What the wallboard holds while it runs: pool, org tree, clock, stream hub and its feeders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+
+from tally06.alerts import ack_key
+from tally06.clock import Clock, clock_from_setting
+from tally06.database import create_pool
+from tally06.org_store import load_org
+from tally06_wallboard.alert_watch import AlertWatch
+from tally06_wallboard.feed import ProgressFeed
+from tally06_wallboard.figures import Plan
+from tally06_wallboard.hierarchy import Tree
+from tally06_wallboard.hub import Hub
+from tally06_wallboard.reports import Reports
+from tally06_wallboard.settings import WallboardSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class WallboardRuntime:
+    settings: WallboardSettings
+    pool: asyncpg.Pool
+    tree: Tree
+    clock: Clock
+    hub: Hub
+    feed: ProgressFeed
+    ack_key: bytes | None
+    reports: Reports = field(init=False)
+    _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        # Reports ask for the tree on every request, so an org refresh reaches them.
+        self.reports = Reports(self.pool, lambda: self.tree, self.clock,
+                               Plan(self.settings.campaign_deadline, self.settings.run_rate_days))
+
+    @classmethod
+    async def start(cls, settings: WallboardSettings) -> WallboardRuntime:
+        pool = await create_pool(settings.database_url, min_size=2, max_size=settings.pool_size)
+        hub = Hub()
+        clock = clock_from_setting(settings.clock)
+        runtime = cls(
+            settings=settings,
+            pool=pool,
+            tree=Tree.of(await load_org(pool)),
+            clock=clock,
+            hub=hub,
+            feed=ProgressFeed(settings.kafka_bootstrap, hub, settings.topic_replication_factor,
+                              lambda: pool.fetchval("SELECT broker_epoch FROM relay_state")),
+            # Without the key the one-tap links cannot be checked; they are refused, not trusted.
+            ack_key=ack_key(settings.hmac_key) if settings.hmac_key else None,
+        )
+        watch = AlertWatch(pool, hub, settings.alerts_poll_s)
+        runtime._tasks = [asyncio.create_task(coro) for coro in
+                          (runtime.feed.run(), watch.run(), runtime._refresh_org())]
+        return runtime
+
+    async def _refresh_org(self) -> None:
+        # New units appear without a restart; a failed refresh keeps the last good tree.
+        while True:
+            await asyncio.sleep(self.settings.org_refresh_s)
+            try:
+                self.tree = Tree.of(await load_org(self.pool))
+            except Exception as exc:  # noqa: BLE001 - keep serving with the tree we have
+                log.warning("org_refresh_failed", error=str(exc))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pool.close()

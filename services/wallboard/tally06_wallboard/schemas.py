@@ -1,0 +1,121 @@
+"""Shapes of the read API's answers (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+# Percentages are exact 2-decimal values (tally06.pace.completion_pct); JSON carries them as
+# numbers so charts and sorting work without parsing strings.
+Percent = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class UnitRef(_Frozen):
+    code: str
+    name: str
+    kind: Literal["province", "district", "commune", "team"]
+    parent_code: str | None
+
+
+class ByLevel(_Frozen):
+    total: int
+    level1: int
+    level2: int
+
+
+class PercentByLevel(_Frozen):
+    total: Percent
+    level1: Percent
+    level2: Percent
+
+
+class Today(_Frozen):
+    day: dt.date = Field(description="the local day (Asia/Ho_Chi_Minh) the figures are for")
+    activated: int = Field(description="accounts activated today (level 1 + level 2, credited)")
+    target: int | None = Field(description="today's activation target: the unit's own, else the sum of its children's; null when none is set")
+    completion_pct: Percent | None = Field(description="activated / target in percent; null without a target")
+    expected_by_now: float | None = Field(description="what an even pace over working hours would have reached by as_of")
+    share_of_working_day: float = Field(description="0..1 of the unit's working hours today (07:30-22:00 unless set per unit) passed at as_of")
+    behind: bool = Field(description="behind pace: more than 20 % below expected_by_now, judged after a quarter of the day (tally06.pace.assess_pace)")
+    by_metric: dict[str, int] = Field(description="credited counts today per metric")
+
+
+class Campaign(_Frozen):
+    target: ByLevel | None = Field(description="campaign target in force (Appendix I for districts; sums for the province)")
+    activated: ByLevel = Field(description="cumulative activations (credited)")
+    completion_pct: PercentByLevel | None
+    remaining: ByLevel | None
+    deadline: dt.date = Field(description="last day of the campaign (setting campaign_deadline)")
+    days_left: int = Field(description="days from today to the deadline, both included; 0 once it has passed")
+    required_daily_rate: int | None = Field(description="activations per day needed to finish by the deadline (today included)")
+    run_rate: float = Field(description="mean activations per day over the run_rate_days whole days before today")
+    run_rate_days: int
+    forecast_completion: dt.date | None = Field(description="the day the target is met if the run rate holds; null if never")
+
+
+class Claims(_Frozen):
+    today: int = Field(description="duplicate claims today: events for a citizen and metric already credited")
+    total: int
+
+
+class UnitFigures(_Frozen):
+    unit: UnitRef
+    today: Today
+    campaign: Campaign
+    duplicate_claims: Claims
+    as_of: dt.datetime = Field(description="the moment the figures were read")
+
+
+class UnitProgress(UnitFigures):
+    path: list[UnitRef] = Field(description="from the province down to this unit")
+
+
+class RankedUnit(UnitFigures):
+    rank: int = Field(description="1 is best; equal scores share a rank")
+    rank_start_of_day: int = Field(description="rank at 00:00 local time (cumulative minus today's activations)")
+    rank_change: int = Field(description="places climbed since the start of the day (negative: fell back)")
+
+
+class Ranking(_Frozen):
+    parent: UnitRef | None
+    level: Literal["province", "district", "commune", "team"] | None
+    day: dt.date
+    ranked_by: Literal["completion_pct", "activated"] = Field(
+        description="completion of the campaign target when every unit has one, else cumulative activations")
+    entries: list[RankedUnit]
+    as_of: dt.datetime
+
+
+class TrendDay(_Frozen):
+    day: dt.date
+    activated: int
+    target: int | None
+    claims: int
+
+
+class Trend(_Frozen):
+    unit: UnitRef
+    days: list[TrendDay]
+    as_of: dt.datetime
+
+
+class Ack(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    by: Annotated[str, Field(min_length=1, max_length=120, description="who acknowledges")]
+
+
+class ErrorItem(_Frozen):
+    field: str
+    message: str
+
+
+class ErrorBody(_Frozen):
+    detail: list[ErrorItem]

@@ -1,0 +1,29 @@
+"""Settings of the wallboard service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tally06.pace import PLAN70_PHASES
+from tally06.settings import CommonSettings
+
+# Plan 70/KH-UBND (the reference campaign) wants 100 % of the remainder by the end of phase 3.
+PLAN70_DEADLINE: dt.date = PLAN70_PHASES[-1].end
+
+
+class WallboardSettings(CommonSettings):
+    host: str = "127.0.0.1"
+    wallboard_port: int = 8062
+    # Where people reach this service; used in links the service prints (docs, ack pages).
+    public_url: str = "http://127.0.0.1:8062"
+    # Last day (inclusive, local) of the campaign: the required daily rate is counted to it.
+    campaign_deadline: dt.date = PLAN70_DEADLINE
+    # Days of whole results the forecast's run rate averages.
+    run_rate_days: int = 7
+    # A board counts its figures as fresh while it hears from the server; the heartbeat says
+    # "still connected, nothing new" when no counter changed.
+    heartbeat_s: float = 5.0
+    # How often the alerts table is polled for changes to push to open boards.
+    alerts_poll_s: float = 1.0
+    org_refresh_s: float = 30.0
+    pool_size: int = 8

@@ -1,0 +1,197 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real stack.
+
+One stack per module (ingest, relay, aggregator and the wallboard on real PostgreSQL and the
+real broker) seeded over HTTP with a few days of work; every test opens its own page. Starting
+the stack is most of the cost, so the tests share it and each one posts its own events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tally06.daily_targets import save_daily_targets
+from tally06.embedded.tansu import EmbeddedTansu
+from tally06.ports import free_port
+from tally06.reference import PLAN70_START, appendix1_targets
+from tally06.simulator.plan import demo_daily_targets
+from tally06.targets_store import save_campaign_targets
+from tally06.tokens import issue_token
+from tests.browser.chromium import LAUNCH_ARGS, ensure_chromium
+from tests.conftest import SERVICES, service_env
+from tests.support import factories, ground_truth
+from tests.support.databases import create_database
+from tests.support.services import ServiceProcess
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+# Teams that worked on earlier days, so rankings and trends have something to show.
+HISTORY_TEAMS = ["TH-01-C01-T1", "TH-02-C01-T2", "TH-03-C01-T1", "TH-03-C02-T1", "TH-05-C01-T1",
+                 "TH-09-C02-T3", "TH-14-C01-T1", "TH-18-C03-T2", "TH-26-C01-T1"]
+
+
+@dataclass
+class Stack:
+    services: dict[str, ServiceProcess]
+    tokens: dict[str, str]
+    today: dt.date
+    database: str
+    accepted: list[tuple[int, dict]] = field(default_factory=list)
+
+    @property
+    def board(self) -> str:
+        return self.services["wallboard"].url
+
+    async def post(self, team: str, events: list[dict]) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(f"{self.services['ingest'].url}/v1/events", json={"events": events},
+                                         headers={"Authorization": f"Bearer {self.tokens[team]}"})
+        response.raise_for_status()
+        for result in response.json()["results"]:
+            assert result["status"] == "accepted", result
+            self.accepted.append((result["seq"], events[result["index"]]))
+
+    async def activations(self, team: str, n: int, level: int = 2) -> None:
+        """``n`` activations by a team, now (today, local time)."""
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+        await self.post(team, [factories.event(team=team, level=level, occurred_at=moment, officer=f"CA-{team}")
+                               for _ in range(n)])
+
+    async def open_alert(self, unit: str) -> int:
+        """An alert as the notifier writes it (the notifier itself is not part of this stack)."""
+        conn = await asyncpg.connect(self.database)
+        try:
+            return await conn.fetchval(
+                "INSERT INTO alerts (unit, rule, day, status, opened_at, last_opened_at, updated_at, detail) "
+                "VALUES ($1, 'pace', $2, 'open', now(), now(), now(), '{}') RETURNING id", unit, self.today)
+        finally:
+            await conn.close()
+
+    def today_count(self, unit: str) -> int:
+        """Activations of a unit today, counted from what was accepted (not from the service)."""
+        daily = ground_truth.count(self.accepted)["unit_daily"]
+        return sum(daily[(unit, self.today, m, "credited")] for m in ("activated_l1", "activated_l2"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    return ensure_chromium()
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN",
+                                        timezone_id="Asia/Ho_Chi_Minh")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    await context.close()
+    assert errors == [], errors  # the board's scripts must not throw
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+async def _seed(database: str, today: dt.date) -> dict[str, str]:
+    conn = await asyncpg.connect(database)
+    try:
+        await save_campaign_targets(conn, appendix1_targets(), source="test", valid_from=PLAN70_START)
+        await save_daily_targets(conn, demo_daily_targets(), source="test", valid_from=today - dt.timedelta(days=30))
+        teams = set(HISTORY_TEAMS) | {"TH-03-C01-T1", "TH-03-C01-T2"}
+        return {team: (await issue_token(conn, team, "test"))[1] for team in sorted(teams)}
+    finally:
+        await conn.close()
+
+
+async def _history(stack: Stack) -> None:
+    """A few days of work (different per team), posted over HTTP like the field apps do."""
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    for n, team in enumerate(HISTORY_TEAMS):
+        events = []
+        for back in range(0, 10):
+            moment = now if back == 0 else dt.datetime.combine(stack.today - dt.timedelta(days=back), dt.time(11, 0), VN)
+            events += [factories.event(team=team, level=1 + (k % 2), occurred_at=moment, officer=f"CA-{team}")
+                       for k in range((n * 3 + back * 7) % 11 + 2)]
+        await stack.post(team, events)
+    # Two citizens the first team already activated, claimed again by another team: duplicate claims.
+    claimer = HISTORY_TEAMS[1]
+    await stack.post(claimer, [factories.event(team=claimer, level=e["level"], occurred_at=now, citizen_body=e["citizen"])
+                               for _, e in stack.accepted[:2]])
+
+
+async def _counted(database: str, events: int, timeout_s: float = 60) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        for _ in range(int(timeout_s * 10)):
+            counted = await conn.fetchval(
+                "SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH'")
+            if counted >= events:
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"the read model counted {counted} of {events} events")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    today = now.astimezone(VN).date()
+    database = await create_database(postgres_server)
+    tokens = await _seed(database, today)
+    # The board judges pace at 15:00 local time, whatever the hour the tests run at.
+    clock = tmp_path_factory.mktemp("clock") / "now"
+    clock.write_text(dt.datetime.combine(today, dt.time(15, 0), VN).isoformat())
+    extra = {"wallboard": {"TALLY06_CLOCK": f"file:{clock}", "TALLY06_HEARTBEAT_S": "1",
+                           "TALLY06_CAMPAIGN_DEADLINE": (today + dt.timedelta(days=60)).isoformat()}}
+    services: dict[str, ServiceProcess] = {}
+    # A broker of its own: an aggregator counts every fact on its topic, other tests' included.
+    broker = EmbeddedTansu(free_port())
+    broker.start()
+    for name in ("ingest", "relay", "aggregator", "wallboard"):
+        module, port_setting = SERVICES[name]
+        port = free_port()
+        env = service_env(database, broker.bootstrap, **extra.get(name, {}), **{port_setting: str(port)})
+        services[name] = ServiceProcess(name, module, env, port).start(ready_path=None)
+    try:
+        await asyncio.gather(*(asyncio.to_thread(s.wait_ready, "/readyz", 60) for s in services.values()))
+        built = Stack(services, tokens, today, database)
+        await _history(built)
+        # The first aggregator of a session joins its group in a few seconds; tests start
+        # from a board that has counted the history.
+        await _counted(database, len(built.accepted))
+        yield built
+    finally:
+        for service in services.values():
+            service.stop()
+        broker.stop()
+
+
+@pytest.fixture
+def wallboard_process(stack: Stack) -> Iterator[ServiceProcess]:
+    """The wallboard of the stack, restarted after the test if the test stopped it."""
+    process = stack.services["wallboard"]
+    yield process
+    if process.process is None or process.process.poll() is not None:
+        process.start(ready_path="/readyz", timeout_s=60)

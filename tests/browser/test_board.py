@@ -1,0 +1,130 @@
+"""The wall screen in real headless Chromium: live figures, drill-down, language, TV mode, stale
+data and a restart of the wallboard service. Screenshots go to tests/artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import Stack
+
+LIVE_BUDGET_MS = 2_000  # an accepted event must be on the board within 2 s
+
+
+def vi(n: int) -> str:
+    """A count as the Vietnamese board prints it (1.234)."""
+    return f"{n:,}".replace(",", ".")
+
+
+async def open_board(page: Page, stack: Stack, query: str = "", route: str = "#/unit/TH") -> None:
+    await page.goto(f"{stack.board}/{query}{route}")
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live", timeout=10_000)
+    await expect(page.get_by_test_id("today-count").or_(page.get_by_test_id("leaderboard"))).to_be_visible()
+
+
+async def test_posted_events_appear_on_the_province_view_within_two_seconds(page: Page, stack: Stack, screenshots):
+    await open_board(page, stack)
+    today = page.get_by_test_id("today-count")
+    await expect(today).to_have_text(vi(stack.today_count("TH")))
+    await expect(page.get_by_test_id("today-TH-03")).to_have_text(vi(stack.today_count("TH-03")))
+    await expect(page.get_by_test_id("ranking").locator("tbody tr")).to_have_count(27)
+
+    await stack.activations("TH-03-C01-T1", 4)
+    await expect(today).to_have_text(vi(stack.today_count("TH")), timeout=LIVE_BUDGET_MS)
+    await expect(page.get_by_test_id("today-TH-03")).to_have_text(vi(stack.today_count("TH-03")), timeout=LIVE_BUDGET_MS)
+    await stack.activations("TH-26-C01-T1", 3, level=1)
+    await expect(page.get_by_test_id("today-TH-26")).to_have_text(vi(stack.today_count("TH-26")), timeout=LIVE_BUDGET_MS)
+    await expect(page.get_by_test_id("stale-banner")).to_be_hidden()
+    await expect(page.get_by_test_id("last-update")).to_contain_text("Cập nhật lúc")
+    await expect(page.locator("canvas[data-testid=trend-chart]")).to_be_visible()
+    await expect(page.get_by_test_id("claims-total")).to_have_text("2")
+    # An alert the notifier opens below the province shows up in the open-alerts panel.
+    alert_id = await stack.open_alert("TH-03-C01-T2")
+    await expect(page.get_by_test_id(f"alert-{alert_id}")).to_contain_text("Chậm tiến độ trong ngày", timeout=LIVE_BUDGET_MS + 1_000)
+    await page.screenshot(path=screenshots / "province-vi.png")
+
+
+async def test_drill_down_from_province_to_team_with_linkable_views(page: Page, stack: Stack, screenshots):
+    await open_board(page, stack)
+    await page.get_by_test_id("row-TH-03").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TH-03$"))
+    await expect(page.get_by_test_id("crumbs")).to_contain_text("Thành phố Sầm Sơn")
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH-03")))
+    await page.screenshot(path=screenshots / "district.png")
+
+    await page.get_by_test_id("row-TH-03-C01").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TH-03-C01$"))
+    await page.get_by_test_id("row-TH-03-C01-T1").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TH-03-C01-T1$"))
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH-03-C01-T1")))
+    # A team's view follows its own events live too.
+    await stack.activations("TH-03-C01-T1", 2)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH-03-C01-T1")),
+                                                                  timeout=LIVE_BUDGET_MS)
+    await page.screenshot(path=screenshots / "team.png")
+
+    # Breadcrumbs lead back up; a copied link opens the same view.
+    await page.get_by_test_id("crumb-TH-03").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TH-03$"))
+    await page.goto(f"{stack.board}/#/unit/TH-03-C02")
+    await expect(page.get_by_test_id("unit-view")).to_have_attribute("data-unit", "TH-03-C02")
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH-03-C02")))
+
+
+async def test_language_switches_to_english_and_back(page: Page, stack: Stack, screenshots):
+    await open_board(page, stack, route="#/unit/TH-03")
+    await expect(page.locator("#title")).to_have_text("Đề án 06 — Kích hoạt tài khoản định danh điện tử")
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(page.locator("#title")).to_have_text("Project 06 — Electronic identity activation")
+    await expect(page.locator("#ranking-title")).to_have_text("Ranking of communes")
+    await expect(page).to_have_url(re.compile(r"\?lang=en#/unit/TH-03$"))  # linkable, view kept
+    await expect(page.get_by_test_id("today-count")).to_have_text(f"{stack.today_count('TH-03'):,}")
+    await page.screenshot(path=screenshots / "district-en.png")
+    await page.reload()
+    await expect(page.get_by_test_id("last-update")).to_contain_text("Updated at")
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(page.locator("#ranking-title")).to_have_text("Xếp hạng cấp xã")
+    await expect(page.locator("html")).to_have_attribute("lang", "vi")
+
+
+async def test_tv_mode_has_large_type_no_controls_and_rotates(page: Page, stack: Stack, screenshots):
+    await page.set_viewport_size({"width": 1920, "height": 1080})
+    await open_board(page, stack, query="?tv=1&rotate=3")
+    await expect(page.locator("body")).to_have_class(re.compile(r"\btv\b"))
+    await expect(page.get_by_test_id("lang-toggle")).to_be_hidden()
+    # All 27 districts fit on the screen without scrolling.
+    last = page.get_by_test_id("row-TH-27")
+    await expect(last).to_be_in_viewport()
+    size = await page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert size >= 17  # about 0.9 % of the screen width on a 1080p wall screen
+    await page.screenshot(path=screenshots / "tv-province.png")
+    await expect(page).to_have_url(re.compile(r"#/leaderboard/commune$"), timeout=6_000)
+    await expect(page.get_by_test_id("leaderboard-view")).to_be_visible()
+    await expect(page.get_by_test_id("leaderboard").locator("tbody tr").first).to_be_visible()
+    await page.screenshot(path=screenshots / "tv-leaderboard.png")
+
+
+async def test_stale_indicator_and_recovery_after_a_wallboard_restart(page: Page, stack: Stack, wallboard_process,
+                                                                      screenshots):
+    await open_board(page, stack, query="?stale=3")
+    await expect(page.locator("body")).to_have_attribute("data-stale", "false")
+    await asyncio.to_thread(wallboard_process.stop)
+    await expect(page.get_by_test_id("conn-state")).not_to_have_attribute("data-state", "live", timeout=3_000)
+    # Without a word from the server the figures turn stale: greyed out under a banner.
+    await expect(page.get_by_test_id("stale-banner")).to_be_visible(timeout=6_000)
+    await expect(page.locator("body")).to_have_attribute("data-stale", "true")
+    await expect(page.get_by_test_id("stale-banner")).to_contain_text("SỐ LIỆU CŨ")
+    await page.screenshot(path=screenshots / "stale.png")
+
+    # Work goes on while the wallboard is down; the same port comes back with a new process.
+    await stack.activations("TH-03-C01-T2", 5)
+    await asyncio.to_thread(wallboard_process.start, "/readyz", 60)
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live", timeout=10_000)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH")), timeout=5_000)
+    await expect(page.get_by_test_id("stale-banner")).to_be_hidden()
+    # And live updates flow again on the reconnected stream.
+    await stack.activations("TH-03-C01-T2", 1)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH")), timeout=LIVE_BUDGET_MS)
+    await page.screenshot(path=screenshots / "after-restart.png")
