@@ -31,6 +31,7 @@ from tests.conftest import SERVICES, service_env
 from tests.support import factories, ground_truth
 from tests.support.databases import create_database
 from tests.support.services import ServiceProcess
+from tests.support.sessions import PASSWORD, make_user
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -45,6 +46,7 @@ class Stack:
     tokens: dict[str, str]
     today: dt.date
     database: str
+    operator: str = ""
     accepted: list[tuple[int, dict]] = field(default_factory=list)
 
     @property
@@ -95,16 +97,34 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
+async def sign_in(page: Page, board: str, username: str, password: str = PASSWORD) -> None:
+    """Through the board's own form, as a person does; the session cookie stays in the context."""
+    await page.goto(f"{board}/")
+    await page.get_by_test_id("username").fill(username)
+    await page.get_by_test_id("password").fill(password)
+    await page.get_by_test_id("sign-in-button").click()
+    await page.get_by_test_id("unit-view").wait_for()
+
+
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
+async def signed_out_page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN",
                                         timezone_id="Asia/Ho_Chi_Minh")
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The board must work under its Content-Security-Policy: a blocked script or style is a bug.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     await context.close()
     assert errors == [], errors  # the board's scripts must not throw
+
+
+@pytest.fixture
+async def page(signed_out_page: Page, stack: Stack) -> Page:
+    """A page whose context is signed in as the province operator."""
+    await sign_in(signed_out_page, stack.board, stack.operator)
+    return signed_out_page
 
 
 @pytest.fixture(scope="session")
@@ -176,7 +196,7 @@ async def stack(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) 
         services[name] = ServiceProcess(name, module, env, port).start(ready_path=None)
     try:
         await asyncio.gather(*(asyncio.to_thread(s.wait_ready, "/readyz", 60) for s in services.values()))
-        built = Stack(services, tokens, today, database)
+        built = Stack(services, tokens, today, database, await make_user(database, username="tinh-operator"))
         await _history(built)
         # The first aggregator of a session joins its group in a few seconds; tests start
         # from a board that has counted the history.

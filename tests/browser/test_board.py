@@ -8,7 +8,9 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Stack
+from tally06.users import Role
+from tests.browser.conftest import Stack, sign_in
+from tests.support.sessions import make_user
 
 LIVE_BUDGET_MS = 2_000  # an accepted event must be on the board within 2 s
 
@@ -128,3 +130,28 @@ async def test_stale_indicator_and_recovery_after_a_wallboard_restart(page: Page
     await stack.activations("TH-03-C01-T2", 1)
     await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH")), timeout=LIVE_BUDGET_MS)
     await page.screenshot(path=screenshots / "after-restart.png")
+
+
+async def test_sign_in_is_required_and_a_district_sees_only_its_own(signed_out_page: Page, stack: Stack, screenshots):
+    page = signed_out_page
+    await page.goto(f"{stack.board}/")
+    await expect(page.get_by_test_id("sign-in")).to_be_visible()
+    await page.get_by_test_id("username").fill(stack.operator)
+    await page.get_by_test_id("password").fill("not the password")
+    await page.get_by_test_id("sign-in-button").click()
+    await expect(page.get_by_test_id("sign-in-error")).to_have_text("Sai tên đăng nhập hoặc mật khẩu")
+    await page.screenshot(path=screenshots / "sign-in.png")
+
+    focal = await make_user(stack.database, Role.DISTRICT_FOCAL, "TH-03", name="Đầu mối Sầm Sơn")
+    await sign_in(page, stack.board, focal)
+    await expect(page.get_by_test_id("who")).to_contain_text("Đầu mối Sầm Sơn · TH-03")
+    await expect(page.get_by_test_id("crumbs")).to_contain_text("Thành phố Sầm Sơn")
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(stack.today_count("TH-03")))
+    rows = page.get_by_test_id("ranking").locator("tbody tr")
+    assert all(code.startswith("TH-03-") for code in await rows.evaluate_all("rs => rs.map(r => r.dataset.code)"))
+    # Another district by its link: refused, nothing of it shown.
+    await page.goto(f"{stack.board}/#/unit/TH-01")
+    await expect(page.get_by_test_id("error")).to_contain_text("403")
+
+    await page.get_by_test_id("sign-out").click()
+    await expect(page.get_by_test_id("sign-in")).to_be_visible()

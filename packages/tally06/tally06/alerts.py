@@ -139,4 +139,5 @@ def ack_token(key: bytes, alert_id: int, recipient_id: int) -> str:
 
 
 def ack_token_valid(key: bytes, alert_id: int, recipient_id: int, token: str) -> bool:
-    return hmac.compare_digest(ack_token(key, alert_id, recipient_id), token)
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a link can hold any.
+    return hmac.compare_digest(ack_token(key, alert_id, recipient_id).encode(), token.encode("utf-8", "replace"))

@@ -1,9 +1,16 @@
-"""The ``tally06`` command: run the stack, manage the org registry, tokens and topics."""
+"""The ``tally06`` command: run the stack, manage the org registry, tokens and topics.
+
+Every admin command that changes state appends one entry to the audit log (who, what, a
+summary without personal data or secrets), in the transaction of the change wherever the
+change is one transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
+import pwd
 import signal
 import sys
 from pathlib import Path
@@ -13,6 +20,7 @@ from typing import Annotated, TypeVar
 import asyncpg
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tally06.database import ensure_database, migrate
@@ -37,6 +45,11 @@ focal_app = typer.Typer(help="Focal points: who hears about the units under thei
 app.add_typer(focal_app, name="focal-points")
 report_app = typer.Typer(help="Official reports (Appendix I of plan 70) as .xlsx or .csv.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+pii_app = typer.Typer(help="Personal data at rest: encryption keys, re-encryption, retention (docs/personal-data.md).",
+                      no_args_is_help=True)
+app.add_typer(pii_app, name="pii")
+audit_app = typer.Typer(help="The append-only audit log of report exports and admin changes.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 T = TypeVar("T")
 
@@ -59,6 +72,30 @@ def _on_db(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
             await conn.close()
 
     return asyncio.run(run())
+
+
+ActorOption = Annotated[str | None, typer.Option(help="Who exports (audit log); default $USER")]
+AdminActorOption = Annotated[str | None, typer.Option(help="Who makes the change (audit log); default the OS user")]
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    for name in ("USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:  # containers often set no $USER; the image's user has a passwd entry
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid:{os.getuid()}"
+
+
+async def _audit(conn: asyncpg.Connection, actor: str | None, action: str, target: str, summary: str,
+                 **fields: object) -> int:
+    """One audit entry for an admin change; call it inside the change's transaction."""
+    from tally06.reports.audit import record_change
+
+    return await record_change(conn, actor=_actor(actor), action=action, target=target, summary=summary, **fields)
 
 
 def _print_row_errors(errors: list) -> None:
@@ -154,10 +191,9 @@ def targets_import(
     path: Path,
     valid_from: Annotated[str | None, typer.Option(help="When the targets take effect (ISO 8601); default now")] = None,
     partial: Annotated[bool, typer.Option(help="Save the valid rows even when some rows are bad")] = False,
+    actor: AdminActorOption = None,
 ) -> None:
     """Import campaign targets from CSV or an Appendix I workbook (.xlsx), with a per-row report."""
-    import datetime as dt
-
     from tally06.org_store import load_org
     from tally06.targets_import import TargetsImportError, parse_targets_csv, parse_targets_xlsx
     from tally06.targets_store import save_campaign_targets
@@ -176,6 +212,10 @@ def targets_import(
         if report.targets and (partial or not report.errors):
             async with conn.transaction():
                 saved = await save_campaign_targets(conn, report.targets, source=path.name, valid_from=moment)
+                await _audit(conn, actor, "targets.import", path.name,
+                             f"{saved} campaign targets from {path.name} in force from {moment.isoformat()}"
+                             + (f"; {len(report.errors)} bad rows left out" if report.errors else ""),
+                             row_count=saved, period_from=moment)
         return report, saved
 
     try:
@@ -196,10 +236,9 @@ PartialOption = Annotated[bool, typer.Option(help="Save the valid rows even when
 
 
 def _import_by_day(path: Path, valid_from: str | None, partial: bool, what: str,
-                   parse: Callable[..., tuple[list, list]], save: Callable[..., Awaitable[int]]) -> None:
+                   parse: Callable[..., tuple[list, list]], save: Callable[..., Awaitable[int]],
+                   action: str, actor: str | None) -> None:
     """Parse a CSV against the org, save its rows as a version starting on a local day, report."""
-    import datetime as dt
-
     from tally06.events import LOCAL_TZ
     from tally06.org_store import load_org
 
@@ -211,6 +250,10 @@ def _import_by_day(path: Path, valid_from: str | None, partial: bool, what: str,
         if rows and (partial or not errors):
             async with conn.transaction():
                 saved = await save(conn, rows, source=path.name, valid_from=day)
+                await _audit(conn, actor, action, path.name,
+                             f"{saved} {what} from {path.name} from {day}"
+                             + (f"; {len(errors)} bad rows left out" if errors else ""),
+                             row_count=saved, period_from=dt.datetime.combine(day, dt.time(), LOCAL_TZ))
         return rows, errors, saved
 
     rows, errors, saved = _on_db(work)
@@ -221,22 +264,23 @@ def _import_by_day(path: Path, valid_from: str | None, partial: bool, what: str,
 
 
 @targets_app.command("daily")
-def targets_daily(path: Path, valid_from: FromOption = None, partial: PartialOption = False) -> None:
+def targets_daily(path: Path, valid_from: FromOption = None, partial: PartialOption = False,
+                  actor: AdminActorOption = None) -> None:
     """Import daily targets per team or commune (CSV: unit_code,metric,target)."""
     from tally06.daily_targets import parse_daily_targets_csv, save_daily_targets
 
-    _import_by_day(path, valid_from, partial, "daily targets", parse_daily_targets_csv, save_daily_targets)
+    _import_by_day(path, valid_from, partial, "daily targets", parse_daily_targets_csv, save_daily_targets,
+                   "targets.daily", actor)
 
 
 @targets_app.command("phases")
 def targets_phases(
     path: Path,
     valid_from: Annotated[str | None, typer.Option(help="When they take effect (ISO 8601); default now")] = None,
+    actor: AdminActorOption = None,
 ) -> None:
     """Import campaign phases (CSV: unit_code,phase,starts,ends,goal); the last phase's end is the
     unit's deadline, and units below follow it. Any bad row saves nothing."""
-    import datetime as dt
-
     from tally06.org_store import load_org
     from tally06.phases import parse_phases_csv, save_phases
 
@@ -246,7 +290,13 @@ def targets_phases(
 
     async def work(conn: asyncpg.Connection) -> tuple[dict, list, int]:
         phases, errors = parse_phases_csv(path.read_text(encoding="utf-8"), await load_org(conn))
-        saved = 0 if errors else await save_phases(conn, phases, source=path.name, valid_from=moment)
+        saved = 0
+        if not errors:
+            async with conn.transaction():
+                saved = await save_phases(conn, phases, source=path.name, valid_from=moment)
+                await _audit(conn, actor, "targets.phases", path.name,
+                             f"{saved} phases of {len(phases)} units from {path.name} in force from {moment.isoformat()}",
+                             row_count=saved, period_from=moment)
         return phases, errors, saved
 
     phases, errors, saved = _on_db(work)
@@ -257,11 +307,13 @@ def targets_phases(
 
 
 @targets_app.command("hours")
-def targets_hours(path: Path, valid_from: FromOption = None, partial: PartialOption = False) -> None:
+def targets_hours(path: Path, valid_from: FromOption = None, partial: PartialOption = False,
+                  actor: AdminActorOption = None) -> None:
     """Import working hours per unit (CSV: unit_code,starts,ends in local HH:MM); units below inherit them."""
     from tally06.working_hours import parse_working_hours_csv, save_working_hours
 
-    _import_by_day(path, valid_from, partial, "working hours", parse_working_hours_csv, save_working_hours)
+    _import_by_day(path, valid_from, partial, "working hours", parse_working_hours_csv, save_working_hours,
+                   "targets.hours", actor)
 
 
 @focal_app.command("load")
@@ -270,6 +322,7 @@ def focal_points_load(
     replace: Annotated[bool, typer.Option(
         "--replace/--add",
         help="Retire the recipients of the file's units that the file no longer names, or only add")] = False,
+    actor: AdminActorOption = None,
 ) -> None:
     """Load focal points (CSV: unit_code,name,channel,address); any bad row saves nothing."""
     from tally06.focal_points import load_focal_points, parse_focal_points_csv
@@ -278,7 +331,15 @@ def focal_points_load(
     # No --partial: with --replace, a dropped bad row would retire the person it was meant to keep.
     async def work(conn: asyncpg.Connection) -> tuple[list, list, object]:
         rows, errors = parse_focal_points_csv(path.read_text(encoding="utf-8"), await load_org(conn))
-        result = None if errors else await load_focal_points(conn, rows, replace=replace)
+        if errors:
+            return rows, errors, None
+        async with conn.transaction():
+            result = await load_focal_points(conn, rows, replace=replace)
+            # Counts only: names and addresses of the people are personal data.
+            await _audit(conn, actor, "focal-points.load", path.name,
+                         f"{'replace' if replace else 'add'} from {path.name} for {len({r.unit_code for r in rows})} "
+                         f"units: {result.added} added, {result.kept} kept, {result.retired} retired",
+                         row_count=result.added + result.retired)
         return rows, errors, result
 
     rows, errors, result = _on_db(work)
@@ -303,7 +364,7 @@ def focal_points_list(unit: Annotated[str | None, typer.Option(help="Only this u
 
 
 @org_app.command("load")
-def org_load(path: Path) -> None:
+def org_load(path: Path, actor: AdminActorOption = None) -> None:
     """Load units from a CSV with columns code,name,kind,parent_code."""
     try:
         registry = parse_org_csv(path.read_text(encoding="utf-8"))
@@ -311,7 +372,16 @@ def org_load(path: Path) -> None:
         _fail(str(exc))
 
     async def work(conn: asyncpg.Connection) -> int:
-        return await save_org(conn, registry)
+        async with conn.transaction():
+            saved = await save_org(conn, registry)
+            kinds: dict[str, int] = {}
+            for unit in registry.units():
+                kinds[unit.kind.value] = kinds.get(unit.kind.value, 0) + 1
+            await _audit(conn, actor, "org.load", path.name,
+                         f"{saved} units from {path.name} ("
+                         + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ")",
+                         row_count=saved, detail={"kinds": kinds})
+        return saved
 
     console.print(f"{_on_db(work)} units loaded")
 
@@ -324,11 +394,17 @@ def org_demo_csv() -> None:
 
 @token_app.command("issue")
 def token_issue(team: Annotated[str, typer.Option(help="Team code, e.g. TH-03-C01-T1")],
-                label: Annotated[str | None, typer.Option(help="Who holds the device")] = None) -> None:
+                label: Annotated[str | None, typer.Option(help="Who holds the device")] = None,
+                actor: AdminActorOption = None) -> None:
     """Print a new device token for a team (shown once; only its hash is stored)."""
 
     async def work(conn: asyncpg.Connection) -> tuple[str, str]:
-        return await issue_token(conn, team, label)
+        async with conn.transaction():
+            token_id, token = await issue_token(conn, team, label)
+            # The id only, never the token; nor the label, which may name the person holding the device.
+            await _audit(conn, actor, "token.issue", f"token {token_id}",
+                         f"device token {token_id} issued for team {team}", unit=team, row_count=1)
+        return token_id, token
 
     try:
         token_id, token = _on_db(work)
@@ -339,11 +415,17 @@ def token_issue(team: Annotated[str, typer.Option(help="Team code, e.g. TH-03-C0
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str) -> None:
+def token_revoke(token_id: str, actor: AdminActorOption = None) -> None:
     """Revoke a device token by its id; ingest stops accepting it within a minute."""
 
     async def work(conn: asyncpg.Connection) -> bool:
-        return await revoke_token(conn, token_id)
+        async with conn.transaction():
+            if not await revoke_token(conn, token_id):
+                return False
+            team = await conn.fetchval("SELECT team FROM device_tokens WHERE id = $1", token_id)
+            await _audit(conn, actor, "token.revoke", f"token {token_id}",
+                         f"device token {token_id} of team {team} revoked", unit=team, row_count=1)
+        return True
 
     if not _on_db(work):
         _fail(f"no active token with id {token_id}", 1)
@@ -375,8 +457,6 @@ def _report_period(out: Path, end: str, start: str | None,
 
 
 def _moment(text: str, option: str):  # noqa: ANN202 - datetime
-    import datetime as dt
-
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -386,12 +466,7 @@ def _moment(text: str, option: str):  # noqa: ANN202 - datetime
     return moment
 
 
-ActorOption = Annotated[str | None, typer.Option(help="Who exports (audit log); default $USER")]
 RoleOption = Annotated[str, typer.Option(help="Role of who exports; only 'police' may export clear personal data")]
-
-
-def _actor(actor: str | None) -> str:
-    return actor or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
 @report_app.command("appendix1")
@@ -535,6 +610,198 @@ def report_officers(
     below = sum(not o.meets_minimum for o in officers)
     console.print(f"{len(teams)} teams, {len(officers)} officers, {below} below {MIN_CITIZENS_PER_OFFICIAL} "
                   f"citizens; written: {out}")
+
+
+# --------------------------------------------------------------------------- personal data at rest
+
+
+def _key_ring():  # noqa: ANN202 - KeyRing
+    from tally06.exceptions import KeyConfigError
+    from tally06.pii import KeyRing
+
+    try:
+        return KeyRing(_settings().pii_keys)
+    except KeyConfigError as exc:
+        _fail(f"{exc} (the embedded stack keeps TALLY06_PII_KEYS in .tally06/keys.env)")
+
+
+@pii_app.command("new-key")
+def pii_new_key(
+    key_id: Annotated[str | None, typer.Option("--id", help="Key id; default k<today>, e.g. k20250131")] = None,
+) -> None:
+    """Print a new key as id:base64, to put FIRST in TALLY06_PII_KEYS on every service."""
+    from tally06.exceptions import KeyConfigError
+    from tally06.pii import new_key_entry
+
+    try:
+        entry = new_key_entry(key_id or f"k{dt.datetime.now(dt.UTC):%Y%m%d}")
+    except KeyConfigError as exc:
+        _fail(str(exc))
+    err.print("put it first in TALLY06_PII_KEYS, keep the old keys, restart, then run "
+              "'tally06 pii rekey' (docs/personal-data.md)")
+    print(entry)
+
+
+@pii_app.command("keys")
+def pii_keys() -> None:
+    """The key ids of TALLY06_PII_KEYS and how many rows each still seals (never key material)."""
+    from tally06.pii_rotation import ACTIVE, OLD, UNKNOWN, key_usage, rows_by_key
+
+    ring = _key_ring()
+    usage = key_usage(ring.ids, _on_db(rows_by_key))
+    meaning = {ACTIVE: "active: seals new rows", OLD: "old: opens only",
+               UNKNOWN: "NOT IN TALLY06_PII_KEYS: unreadable here"}
+    table = Table("key id", "use", "rows")
+    for u in usage:
+        note = " (may leave the ring)" if u.status == OLD and u.rows == 0 else ""
+        table.add_row(escape(u.key_id), meaning[u.status] + note, f"{u.rows:,}")
+    console.print(table)
+
+
+BatchOption = Annotated[int, typer.Option(min=1, help="Rows per transaction")]
+
+
+@pii_app.command("rekey")
+def pii_rekey(batch_size: BatchOption = 500, actor: AdminActorOption = None) -> None:
+    """Re-encrypt every citizen_pii row sealed with an old key under the first key of the ring.
+
+    Batches of short transactions: safe while ingest runs, safe to stop and to run again or twice
+    at once. Exit 1 when rows remain that this ring cannot open (they are listed, not touched).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tally06.pii_rotation import RekeyResult, new_result, rekey
+
+    ring = _key_ring()
+    with Progress(TextColumn(f"re-encrypting under key {ring.active_id}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("rekey", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        async def work(conn: asyncpg.Connection) -> RekeyResult:
+            result, finished = new_result(ring), False
+            try:
+                await rekey(conn, ring, batch_size=batch_size, progress=advance, result=result)
+                finished = True
+            finally:
+                # Batches commit one by one, so the entry follows them: also after a stop half-way.
+                await _audit(conn, actor, "pii.rekey", "citizen_pii",
+                             f"{result.resealed} rows re-encrypted under key {ring.active_id}"
+                             + ("" if finished else " before the run stopped")
+                             + (f"; {sum(result.unreadable.values())} unreadable" if result.unreadable else "")
+                             + (f"; {sum(result.unknown.values())} with keys not in the ring" if result.unknown else ""),
+                             row_count=result.resealed,
+                             detail={"active_key": ring.active_id, "old_keys": result.old_ids, "batches": result.batches,
+                                     "unreadable": result.unreadable, "unknown_keys": result.unknown,
+                                     "remaining": result.remaining, "finished": finished})
+            return result
+
+        result = _on_db(work)
+    console.print(f"re-encrypted {result.resealed:,} rows under key {result.active_id} in {result.batches} batches")
+    for key_id, n in sorted(result.unreadable.items()):
+        err.print(f"[yellow]{n:,} rows under key {escape(key_id)} did not open with that key[/] (wrong key "
+                  "material under that id?); left as they were")
+    for key_id, n in sorted(result.unknown.items()):
+        err.print(f"[yellow]{n:,} rows are sealed with key {escape(repr(key_id))}, which is not in "
+                  "TALLY06_PII_KEYS:[/] add it (anywhere after the first) and run again, or accept them as erased")
+    waiting = result.remaining - sum(result.unreadable.values())
+    if waiting > 0:
+        err.print(f"[yellow]{waiting:,} rows were written meanwhile with an old key:[/] restart every service "
+                  f"with {result.active_id} first in the ring, then run again")
+    if result.complete:
+        console.print("every row is sealed with the active key: the old keys may leave the ring")
+    else:
+        raise typer.Exit(1)
+
+
+@pii_app.command("retention")
+def pii_retention(
+    older_than_days: Annotated[int | None, typer.Option(
+        help="Erase personal data stored more than this many days ago; default TALLY06_PII_RETENTION_DAYS (365)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be erased")] = False,
+    batch_size: BatchOption = 1000,
+    actor: AdminActorOption = None,
+) -> None:
+    """Erase clear personal data (citizen_pii rows) past retention; counts and reports stay as they were."""
+    from tally06.pii_retention import erase_expired, expired, retention_cutoff
+
+    days = older_than_days if older_than_days is not None else _settings().pii_retention_days
+    try:
+        cutoff = retention_cutoff(dt.datetime.now(dt.UTC), days)
+    except ValueError as exc:
+        _fail(f"--older-than-days {days}: {exc}")
+
+    if dry_run:
+        found = _on_db(lambda conn: expired(conn, cutoff))
+        oldest = f" (the oldest stored {found.oldest:%Y-%m-%d})" if found.oldest else ""
+        console.print(f"dry run: would erase {found.rows:,} rows of personal data stored before "
+                      f"{cutoff.isoformat(timespec='seconds')} ({days} days){oldest}")
+        return
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, int]:
+        import time
+
+        erased, batches, finished, shown = 0, 0, False, time.monotonic()
+
+        def advance(done: int, total: int) -> None:
+            # Plain lines, every few seconds: a CronJob's log is no terminal for a progress bar.
+            nonlocal erased, batches, shown
+            erased, batches = done, batches + 1
+            if done == total or time.monotonic() - shown >= 5:
+                shown = time.monotonic()
+                err.print(f"erased {done:,} of {total:,}")
+
+        try:
+            await erase_expired(conn, cutoff, batch_size=batch_size, progress=advance)
+            finished = True
+        finally:
+            # One entry per run, after the batches (each commits on its own), also after a stop.
+            await _audit(conn, actor, "pii.retention", "citizen_pii",
+                         f"{erased} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
+                         f"erased ({days} days retention)" + ("" if finished else " before the run stopped"),
+                         row_count=erased, period_to=cutoff,
+                         detail={"retention_days": days, "batches": batches, "finished": finished})
+        return erased, batches
+
+    erased, batches = _on_db(work)
+    console.print(f"erased {erased:,} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
+                  f"({days} days) in {batches} batches")
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+@audit_app.command("list")
+def audit_list(
+    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD, local) or moment (ISO 8601 with offset)")] = None,
+    action: Annotated[str | None, typer.Option(help="An action (token.issue) or its family (token, pii, export)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, the newest")] = 100,
+) -> None:
+    """Read the audit log, oldest first: who did what, when, with what summary."""
+    from tally06.events import LOCAL_TZ
+    from tally06.reports.audit import read_entries
+
+    start = None
+    if since:
+        try:
+            start = dt.datetime.combine(dt.date.fromisoformat(since), dt.time(), LOCAL_TZ)
+        except ValueError:
+            start = _moment(since, "--since")
+    entries = _on_db(lambda conn: read_entries(conn, since=start, action=action, limit=limit))
+    table = Table("id", "at", "actor", "role", "action", "unit", "target", "rows", "summary")
+    for e in entries:
+        table.add_row(str(e.id), f"{e.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S}", e.actor, e.role, e.action,
+                      e.unit or "", e.target, str(e.row_count), e.summary)
+    console.print(table)
+    err.print(f"{len(entries)} entries")
+
+
+# Registered last: the user commands reuse this module's helpers.
+from tally06.cli_users import user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
 
 
 def main() -> None:

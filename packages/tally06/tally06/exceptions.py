@@ -25,3 +25,12 @@ class ComponentStartError(Tally06Error):
 
 class ConfigError(Tally06Error):
     """A setting has a value the service cannot work with."""
+
+
+class UserError(Tally06Error):
+    """A user account cannot be created or changed as asked."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 
 import orjson
@@ -41,21 +42,84 @@ class SealedPii:
     blob: bytes  # nonce || ciphertext+tag
 
 
+# What a key id may hold: it is stored in every citizen_pii row and shown by ``tally06 pii keys``,
+# and ``:`` and ``,`` separate the entries of TALLY06_PII_KEYS.
+_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def valid_key_id(key_id: str) -> bool:
+    return bool(_KEY_ID.fullmatch(key_id))
+
+
+def new_key_entry(key_id: str) -> str:
+    """A fresh ``id:base64key`` entry to put in front of TALLY06_PII_KEYS."""
+    if not valid_key_id(key_id):
+        raise KeyConfigError(f"key id {key_id!r}: use 1-40 letters, digits, '.', '_' or '-'")
+    return f"{key_id}:{new_key()}"
+
+
+class KeyRing:
+    """TALLY06_PII_KEYS parsed: the first key seals, every key opens.
+
+    Error messages name key ids, never key material.
+    """
+
+    def __init__(self, pii_keys: str) -> None:
+        ring: dict[str, AESGCM] = {}
+        for entry in filter(None, (part.strip() for part in pii_keys.split(","))):
+            key_id, sep, material = entry.partition(":")
+            if not sep or not key_id:
+                raise KeyConfigError("TALLY06_PII_KEYS: entries must be id:base64key")
+            # Two keys under one id would leave the rows of one of them unreadable, silently:
+            # the classic slip when a rotation reuses "k1".
+            if key_id in ring:
+                raise KeyConfigError(f"TALLY06_PII_KEYS: key id {key_id!r} is given twice")
+            ring[key_id] = AESGCM(_decode_key(material, f"TALLY06_PII_KEYS[{key_id}]"))
+        if not ring:
+            raise KeyConfigError("TALLY06_PII_KEYS: at least one key is required")
+        self._ids = tuple(ring)
+        self._ring = ring
+
+    @property
+    def active_id(self) -> str:
+        return self._ids[0]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every key id, in ring order (the active one first)."""
+        return self._ids
+
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self._ring
+
+    def seal(self, values: dict[str, str | None], associated: str) -> SealedPii:
+        nonce = os.urandom(_NONCE_BYTES)
+        blob = self._ring[self.active_id].encrypt(nonce, orjson.dumps(values), associated.encode())
+        return SealedPii(self.active_id, nonce + blob)
+
+    def open(self, sealed: SealedPii, associated: str) -> dict[str, str | None]:
+        try:
+            aead = self._ring[sealed.key_id]
+        except KeyError:
+            raise KeyConfigError(f"no key {sealed.key_id!r} in TALLY06_PII_KEYS") from None
+        nonce, blob = sealed.blob[:_NONCE_BYTES], sealed.blob[_NONCE_BYTES:]
+        return orjson.loads(aead.decrypt(nonce, blob, associated.encode()))
+
+    def reseal(self, sealed: SealedPii, associated: str) -> SealedPii:
+        """The same values sealed with the active key, bound to the same associated data.
+
+        Raises KeyConfigError (key id not in the ring) or cryptography's InvalidTag (wrong key
+        material under that id, or the row does not belong to ``associated``).
+        """
+        return self.seal(self.open(sealed, associated), associated)
+
+
 class CitizenProtector:
     """Hashes identities and seals clear personal data."""
 
     def __init__(self, hmac_key: str, pii_keys: str) -> None:
         self._hmac_key = _decode_key(hmac_key, "TALLY06_HMAC_KEY")
-        ring: list[tuple[str, AESGCM]] = []
-        for entry in filter(None, (part.strip() for part in pii_keys.split(","))):
-            key_id, sep, material = entry.partition(":")
-            if not sep or not key_id:
-                raise KeyConfigError("TALLY06_PII_KEYS: entries must be id:base64key")
-            ring.append((key_id, AESGCM(_decode_key(material, f"TALLY06_PII_KEYS[{key_id}]"))))
-        if not ring:
-            raise KeyConfigError("TALLY06_PII_KEYS: at least one key is required")
-        self._active_id, self._active = ring[0]
-        self._ring = dict(ring)
+        self._keys = KeyRing(pii_keys)
 
     def citizen_key(self, id_number: str) -> str:
         """Stable pseudonymous identity of a citizen (HMAC-SHA256 of the CCCD)."""
@@ -66,21 +130,18 @@ class CitizenProtector:
         return hmac.new(self._hmac_key, b"content:" + canonical, hashlib.sha256).hexdigest()
 
     def seal(self, values: dict[str, str | None], associated: str) -> SealedPii:
-        nonce = os.urandom(_NONCE_BYTES)
-        blob = self._active.encrypt(nonce, orjson.dumps(values), associated.encode())
-        return SealedPii(self._active_id, nonce + blob)
+        return self._keys.seal(values, associated)
 
     def open(self, sealed: SealedPii, associated: str) -> dict[str, str | None]:
-        try:
-            aead = self._ring[sealed.key_id]
-        except KeyError:
-            raise KeyConfigError(f"no key {sealed.key_id!r} in TALLY06_PII_KEYS") from None
-        nonce, blob = sealed.blob[:_NONCE_BYTES], sealed.blob[_NONCE_BYTES:]
-        return orjson.loads(aead.decrypt(nonce, blob, associated.encode()))
+        return self._keys.open(sealed, associated)
 
     @property
     def active_key_id(self) -> str:
-        return self._active_id
+        return self._keys.active_id
+
+    @property
+    def keys(self) -> KeyRing:
+        return self._keys
 
 
 def mask_cccd(id_number: str) -> str:

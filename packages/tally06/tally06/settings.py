@@ -23,6 +23,8 @@ class CommonSettings(BaseSettings):
     topic_replication_factor: int = 1
     hmac_key: str = ""
     pii_keys: str = ""
+    # Days clear personal data (citizen_pii) is kept; `tally06 pii retention` erases older rows.
+    pii_retention_days: int = 365
     home: Path = Path(".tally06")
     log_level: str = "INFO"
     log_json: bool = True

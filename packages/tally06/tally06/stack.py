@@ -30,6 +30,7 @@ from tally06.reference import PLAN70_START, appendix1_targets, demo_org
 from tally06.targets_store import save_campaign_targets
 from tally06.daily_targets import save_daily_targets
 from tally06.focal_points import demo_focal_points, load_focal_points
+from tally06.users import demo_users
 from tally06.simulator.plan import demo_daily_targets
 from tally06.topics import ensure_topics
 
@@ -105,6 +106,8 @@ class Stack:
     kafka_bootstrap: str = ""
     env: dict[str, str] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
+    # (username, password, role, unit) of the demo's users, for the terminal to show once.
+    demo_users: list[tuple[str, str, str, str]] = field(default_factory=list)
     _postgres: object | None = None
     _broker: object | None = None
     _stopping: bool = False
@@ -178,6 +181,8 @@ class Stack:
                                          valid_from=PLAN70_START.date())
             if cfg.demo and not await conn.fetchval("SELECT count(*) FROM focal_points"):
                 await load_focal_points(conn, demo_focal_points(demo_org()), replace=False)
+            if cfg.demo:
+                self.demo_users = await demo_users(conn)
             if not await conn.fetchval("SELECT count(*) FROM campaign_targets"):
                 await save_campaign_targets(conn, appendix1_targets(), source="plan 70 Appendix I",
                                             valid_from=PLAN70_START)

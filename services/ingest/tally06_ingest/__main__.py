@@ -24,6 +24,11 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
+        # The abuse limits count unknown tokens per client address: behind a proxy that is the
+        # address the proxy names, trusted only from these hosts.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

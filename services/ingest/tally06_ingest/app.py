@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from tally06.http_security import JSON_API_CSP, SecurityHeaders
 from tally06_ingest.exceptions import EnvelopeError
 from tally06_ingest.routers import events, health
 from tally06_ingest.runtime import IngestRuntime
@@ -64,11 +65,18 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.include_router(events.router)
     app.include_router(health.router)
     _document_request_bodies(app)
+    # Every answer is JSON for a machine. The interactive docs page (outside production only)
+    # loads its script and styles from a CDN, so it alone goes without the strict policy.
+    docs_pages = () if production else ("/docs", "/docs/oauth2-redirect")
+    app.add_middleware(SecurityHeaders, content_security_policy=JSON_API_CSP, cache_control="no-store",
+                       csp_exempt_paths=docs_pages)
 
     @app.exception_handler(EnvelopeError)
     async def _envelope(_: Request, exc: EnvelopeError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _error(exc.status, exc.field, exc.message, headers)
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return _error(exc.status, exc.field, exc.message, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

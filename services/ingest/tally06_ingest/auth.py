@@ -18,6 +18,11 @@ class TokenCache:
         self._max = max_entries
         self._entries: dict[bytes, tuple[float, DeviceToken | None]] = {}
 
+    def knows(self, token: str) -> bool:
+        """Whether the answer for this token is cached, so asking costs no database look-up."""
+        hit = self._entries.get(token_hash(token))
+        return hit is not None and hit[0] > time.monotonic()
+
     async def device(self, token: str) -> DeviceToken | None:
         """The active device behind a token, or None for an unknown or revoked one."""
         key = token_hash(token)

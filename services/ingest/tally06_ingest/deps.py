@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tally06.org import OrgRegistry
 from tally06.tokens import DeviceToken
 from tally06_ingest.exceptions import EnvelopeError
+from tally06_ingest.rate_limit import address_key
 from tally06_ingest.runtime import IngestRuntime
 from tally06_ingest.settings import IngestSettings
 
@@ -32,17 +33,36 @@ def get_registry(runtime: Runtime) -> OrgRegistry:
 
 
 async def current_device(
+    request: Request,
     runtime: Runtime,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> DeviceToken:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise EnvelopeError(401, "authorization", "a device token is required (Bearer)")
-    device = await runtime.tokens.device(credentials.credentials)
+    token = credentials.credentials
+    # Only a token that needs a database look-up is subject to the address's budget: devices
+    # whose token is cached keep posting from an address someone is guessing tokens from.
+    looked_up = not runtime.tokens.knows(token)
+    address = address_key(request.client.host if request.client else None)
+    if looked_up:
+        runtime.limits.admit_lookup(address)
+    device = await runtime.tokens.device(token)
     if device is None:
+        if looked_up:
+            runtime.limits.lookup_failed(address)
         raise EnvelopeError(401, "authorization", "the token is unknown or revoked")
+    return device
+
+
+async def admitted_device(device: Annotated[DeviceToken, Depends(current_device)],
+                          runtime: Runtime) -> DeviceToken:
+    """The authenticated device, once its token's post budget allowed this post (checked before
+    the body is read, so a refused post costs almost nothing)."""
+    runtime.limits.admit_request(device.id)
     return device
 
 
 Settings = Annotated[IngestSettings, Depends(get_settings)]
 Registry = Annotated[OrgRegistry, Depends(get_registry)]
 CurrentDevice = Annotated[DeviceToken, Depends(current_device)]
+AdmittedDevice = Annotated[DeviceToken, Depends(admitted_device)]

@@ -9,6 +9,8 @@ from prometheus_client import Counter
 
 from tally06.org import OrgRegistry
 from tally06.tokens import DeviceToken
+from tally06_ingest.activity_flags import credited_activations
+from tally06_ingest.activity_watch import ActivityWatch
 from tally06_ingest.group_commit import GroupAppender
 from tally06_ingest.store import Candidate, Outcome, Status
 from tally06_ingest.validation import FieldError, validate_event
@@ -29,6 +31,7 @@ async def ingest_batch(
     store: GroupAppender,
     now: dt.datetime,
     future_tolerance: dt.timedelta,
+    activity: ActivityWatch | None = None,
 ) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     candidates: list[Candidate] = []
@@ -41,9 +44,15 @@ async def ingest_batch(
         else:
             candidates.append(Candidate(index, checked, device.id))
     by_index = {c.index: c for c in candidates}
-    for outcome in await store.append(candidates):
+    outcomes = await store.append(candidates)
+    for outcome in outcomes:
         event_id = str(by_index[outcome.index].valid.event.event_id)
         results.append(_answer(outcome, event_id))
+    if activity is not None and activity.enabled:
+        # Committed by now; only new events count (a resent batch answers "duplicate").
+        activity.note(credited_activations(
+            (by_index[o.index].valid.event, bool(o.credited)) for o in outcomes if o.status is Status.ACCEPTED
+        ))
     results.sort(key=lambda r: r["index"])
     totals = {s.value: 0 for s in Status}
     for r in results:

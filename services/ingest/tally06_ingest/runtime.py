@@ -13,10 +13,12 @@ from tally06.database import create_pool
 from tally06.org import OrgRegistry
 from tally06.org_store import load_org
 from tally06.pii import CitizenProtector
+from tally06_ingest.activity_watch import ActivityWatch
 from tally06_ingest.auth import TokenCache
-from tally06_ingest.settings import IngestSettings
 from tally06_ingest.group_commit import GroupAppender
+from tally06_ingest.settings import IngestSettings
 from tally06_ingest.store import EventStore
+from tally06_ingest.throttle import AbuseLimits
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +30,8 @@ class IngestRuntime:
     registry: OrgRegistry
     tokens: TokenCache
     store: GroupAppender
+    limits: AbuseLimits
+    activity: ActivityWatch
     _refresher: asyncio.Task | None = field(default=None, repr=False)
 
     @classmethod
@@ -40,6 +44,8 @@ class IngestRuntime:
             registry=await load_org(pool),
             tokens=TokenCache(pool, settings.token_cache_s),
             store=GroupAppender(EventStore(pool, protector)),
+            limits=AbuseLimits(settings),
+            activity=ActivityWatch(pool, settings.implausible_activations_per_hour),
         )
         runtime._refresher = asyncio.create_task(runtime._refresh_org())
         return runtime
@@ -58,4 +64,5 @@ class IngestRuntime:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.activity.close()
         await self.pool.close()

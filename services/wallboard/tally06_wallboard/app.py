@@ -11,18 +11,35 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
 
-from tally06_wallboard.exceptions import InvalidRequest, NotFound
-from tally06_wallboard.routers import alerts, board, health, leaderboard, reports, stream, units
+from tally06.http_security import SecurityHeaders
+
+from tally06_wallboard.exceptions import (
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+)
+from tally06_wallboard.routers import alerts, auth, board, flags, health, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.settings import WallboardSettings
 
 log = structlog.get_logger(__name__)
 
+# The board loads only its own files (Chart.js is vendored); bars are sized by style attributes.
+BOARD_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
 DESCRIPTION = """Live figures of the Đề án 06 campaign from the read model: progress of a unit
 against its daily and campaign targets, rankings with the change since the start of the local
-day, daily trends, alerts and a stream of changes. The wall screen is served at `/`."""
+day, daily trends, alerts and a stream of changes. The wall screen is served at `/`.
+
+Every figure needs a signed-in user (`POST /v1/auth/token`, then a bearer token or the session
+cookie); a user reads their own unit and the units below it."""
 
 
 def _error(status: int, field: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -50,14 +67,36 @@ def create_app(settings: WallboardSettings) -> FastAPI:
         redoc_url=None,
         openapi_url=None if production else "/openapi.json",
     )
-    for router in (units.router, leaderboard.router, alerts.router, reports.router, stream.router, health.router,
+    for router in (auth.router, units.router, leaderboard.router, alerts.router, flags.router, reports.router, stream.router, health.router,
                    board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    if settings.cors_origins:
+        # Only for another site that embeds the figures; the board itself is same-origin.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+    # Outermost, so every answer carries the headers, errors included.
+    app.add_middleware(SecurityHeaders, content_security_policy=BOARD_CSP, csp_exempt_paths=("/docs",))
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(422 if isinstance(exc, InvalidRequest) else 404, exc.field, exc.message)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return _error(401, exc.field, exc.message, {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        return _error(503, exc.field, exc.message)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return _error(403, exc.field, exc.message)
+
+    @app.exception_handler(TooManyAttempts)
+    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return _error(429, exc.field, exc.message, {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,3 +12,23 @@ class NotFound(Tally06Error):
 
 class InvalidRequest(NotFound):
     """A parameter the schema accepts but the request cannot be served with (answered 422)."""
+
+
+class Unauthenticated(NotFound):
+    """No session, or one that expired, was tampered with or was ended (answered 401)."""
+
+
+class Forbidden(NotFound):
+    """A signed-in user asked for something outside their role or their units (answered 403)."""
+
+
+class TooManyAttempts(NotFound):
+    """Sign-in refused for a while after wrong passwords (answered 429 with Retry-After)."""
+
+    def __init__(self, field: str, message: str, retry_after_s: int) -> None:
+        super().__init__(field, message)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(NotFound):
+    """Something this request needs is not configured or not reachable (answered 503)."""

@@ -10,15 +10,19 @@ import asyncpg
 import structlog
 
 from tally06.alerts import ack_key
-from tally06.clock import Clock, clock_from_setting
+from tally06.clock import Clock, SystemClock, clock_from_setting
 from tally06.database import create_pool
+from tally06.exceptions import KeyConfigError
+from tally06.pii import CitizenProtector
 from tally06.org_store import load_org
 from tally06_wallboard.alert_watch import AlertWatch
 from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.figures import Plan
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.hub import Hub
+from tally06_wallboard.exceptions import Unavailable
 from tally06_wallboard.reports import Reports
+from tally06_wallboard.sessions import Sessions, session_key
 from tally06_wallboard.settings import WallboardSettings
 
 log = structlog.get_logger(__name__)
@@ -33,8 +37,12 @@ class WallboardRuntime:
     hub: Hub
     feed: ProgressFeed
     ack_key: bytes | None
+    sessions: Sessions
+    # Sessions expire in real time, whatever clock the figures are judged by.
+    wall_clock: Clock = field(default_factory=SystemClock)
     reports: Reports = field(init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
+    _protector: CitizenProtector | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # Reports ask for the tree on every request, so an org refresh reaches them.
@@ -56,11 +64,22 @@ class WallboardRuntime:
                               lambda: pool.fetchval("SELECT broker_epoch FROM relay_state")),
             # Without the key the one-tap links cannot be checked; they are refused, not trusted.
             ack_key=ack_key(settings.hmac_key) if settings.hmac_key else None,
+            sessions=Sessions(pool, session_key(settings.auth_secret, settings.hmac_key), settings.session_ttl_s,
+                              settings.account_cache_s),
         )
         watch = AlertWatch(pool, hub, settings.alerts_poll_s)
         runtime._tasks = [asyncio.create_task(coro) for coro in
                           (runtime.feed.run(), watch.run(), runtime._refresh_org())]
         return runtime
+
+    def protector(self) -> CitizenProtector:
+        """Opens citizens' sealed data for Appendix II; without keys those reports cannot be made."""
+        if self._protector is None:
+            try:
+                self._protector = CitizenProtector(self.settings.hmac_key, self.settings.pii_keys)
+            except KeyConfigError as exc:
+                raise Unavailable("pii_keys", f"personal data cannot be read here: {exc}") from exc
+        return self._protector
 
     async def _refresh_org(self) -> None:
         # New units appear without a restart; a failed refresh keeps the last good tree.

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from tally06.users import Role
+
 # Percentages are exact 2-decimal values (tally06.pace.completion_pct); JSON carries them as
 # numbers so charts and sorting work without parsing strings.
 Percent = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -106,10 +108,35 @@ class Trend(_Frozen):
     as_of: dt.datetime
 
 
-class Ack(BaseModel):
+class ActivityFlag(_Frozen):
+    officer: str
+    team: str
+    local_hour: dt.datetime = Field(description="start of the local (Asia/Ho_Chi_Minh) hour, without offset")
+    activations: int = Field(description="credited activations by the officer in that hour")
+    threshold: int
+    first_flagged_at: dt.datetime
+    last_flagged_at: dt.datetime
+
+
+class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    by: Annotated[str, Field(min_length=1, max_length=120, description="who acknowledges")]
+    username: Annotated[str, Field(min_length=1, max_length=40)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Me(_Frozen):
+    username: str
+    display_name: str
+    role: Role
+    unit: str = Field(description="the user reads this unit and everything below it")
+
+
+class Session(_Frozen):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds")
+    user: Me
 
 
 class ErrorItem(_Frozen):

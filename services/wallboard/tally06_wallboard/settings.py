@@ -27,3 +27,11 @@ class WallboardSettings(CommonSettings):
     alerts_poll_s: float = 1.0
     org_refresh_s: float = 30.0
     pool_size: int = 8
+    # Signing secret of session tokens; empty derives one from TALLY06_HMAC_KEY.
+    auth_secret: str = ""
+    # Sessions are short; an open board renews its own before it ends.
+    session_ttl_s: int = 15 * 60
+    # A disabled user or ended session is refused within this time.
+    account_cache_s: float = 30.0
+    # Other sites allowed to call the API from a browser (none: the board is same-origin).
+    cors_origins: list[str] = []

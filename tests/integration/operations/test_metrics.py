@@ -24,6 +24,7 @@ from tally06.focal_points import FocalPointRow, load_focal_points
 from tests.support import factories
 from tests.support.receivers import WebhookReceiver
 from tests.support.services import ServiceProcess
+from tests.support.sessions import signed_in
 
 T1, T2, C01 = "TH-03-C01-T1", "TH-03-C01-T2", "TH-03-C01"
 # A working day in the past: every event lies before the real clock, as ingest demands, and
@@ -78,13 +79,14 @@ async def metrics_of(service: ServiceProcess) -> Scrape:
 class Board:
     """A wallboard listening to the live stream, as an open board does."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
         self.url = url
+        self.headers = headers
         self.kinds: list[str] = []
         self.task: asyncio.Task | None = None
 
     async def _listen(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=None)) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=None), headers=self.headers) as client:
             async with client.stream("GET", f"{self.url}/v1/stream") as response:
                 assert response.status_code == 200
                 async for line in response.aiter_lines():
@@ -123,7 +125,7 @@ async def test_every_service_exposes_its_key_series(own_broker, start_service, m
     wallboard = start_service("wallboard", bootstrap=bootstrap)
     services = [ingest, relay, aggregator, notifier, wallboard]
     try:
-        with Board(wallboard.url) as board:
+        with Board(wallboard.url, await signed_in(database, wallboard.url)) as board:
             await until(lambda: _true(bool(board.kinds)), "the board's hello")
 
             # Team 1 works; one of its items is for another team and is rejected.

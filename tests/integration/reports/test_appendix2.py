@@ -12,8 +12,10 @@ import openpyxl
 import pytest
 
 from tally06.events import LOCAL_TZ
+from tally06.users import Role
 from tests.integration.reports.test_appendix1 import tally06
 from tests.support import factories
+from tests.support.sessions import signed_in
 
 TEAM, OTHER_TEAM, ELSEWHERE = "TH-03-C01-T1", "TH-03-C02-T1", "TH-04-C01-T1"
 NAMES = ["Lê Thị Hoa", "Nguyễn Văn An", "Trần Minh", "Phạm Thị Thu Hà"]
@@ -181,3 +183,38 @@ async def test_appendix1_counts_what_ingest_stored(posted, database, tmp_path):
         assert rows[3] == th03 and rows[4] == th04
         assert rows[None] == [th03[i] + th04[i] for i in range(3)]
         assert sum(v[2] for k, v in rows.items() if k not in (None, 3, 4)) == 0
+
+
+async def test_appendix2_and_officers_over_the_api_follow_the_signed_in_role(posted, own_broker, database, db,
+                                                                             start_service, tmp_path):
+    listed, cutoff = posted
+    wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap)
+    district = await signed_in(database, wallboard.url, Role.DISTRICT_FOCAL, "TH-03")
+    commune = await signed_in(database, wallboard.url, Role.COMMUNE_FOCAL, "TH-03-C01")
+    query = {"cutoff": cutoff.isoformat()}
+    async with httpx.AsyncClient(base_url=wallboard.url, timeout=30) as client:
+        async def download(headers: dict[str, str], name: str, path: str = "/v1/reports/appendix2", **params):
+            response = await client.get(path, params={**query, **params}, headers=headers)
+            if response.status_code == 200:
+                (tmp_path / name).write_bytes(response.content)
+            return response
+
+        # The district police may read citizens in clear; the commune sees them masked.
+        assert (await download(district, "clear.xlsx", clear="true")).status_code == 200
+        assert sheet_rows(tmp_path / "clear.xlsx") == expected_rows(listed, clear=True)
+        assert (await download(commune, "masked.xlsx")).status_code == 200  # its own commune by default
+        assert sheet_rows(tmp_path / "masked.xlsx") == expected_rows(listed, clear=False)
+        refused = await download(commune, "refused.xlsx", clear="true")
+        assert refused.status_code == 403 and refused.json()["detail"][0]["field"] == "clear"
+        assert (await download(commune, "other.xlsx", unit="TH-03-C02")).status_code == 403
+        assert (await download(district, "th04.xlsx", unit="TH-04")).status_code == 403
+        officers = await download(district, "officers.csv", "/v1/reports/officers", format="csv")
+        assert officers.status_code == 200 and "CA-TH03-000A" in officers.text
+        assert all(e["citizen"]["id_number"] not in officers.text for e in listed)
+    audit = await db.fetch("SELECT actor, role, action, unit, clear_pii, row_count FROM audit_log ORDER BY id")
+    assert [(r["role"], r["action"], r["unit"], r["clear_pii"], r["row_count"]) for r in audit] == [
+        ("district_focal", "export.appendix2", "TH-03", True, 15),
+        ("commune_focal", "export.appendix2", "TH-03-C01", False, 15),
+        ("commune_focal", "export.appendix2.refused", "TH-03-C01", True, 0),
+        ("district_focal", "export.officers", "TH-03", False, 2),
+    ]

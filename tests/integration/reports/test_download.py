@@ -11,6 +11,7 @@ import httpx
 from tally06.reference import PLAN70_START, appendix1_targets
 from tally06.targets_store import save_campaign_targets
 from tests.integration.reports.test_appendix1 import expected_sheet, random_events, sheet_rows, store
+from tests.support.sessions import signed_in
 
 CUTOFF = dt.datetime(2023, 4, 30, 10, 0, tzinfo=dt.UTC)  # 17:00 in Hà Nội
 
@@ -22,7 +23,8 @@ async def test_appendix1_download_matches_and_is_audited(own_broker, database, d
                            [f"c{n}" for n in range(300)])
     await store(db, events)
     wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap)
-    async with httpx.AsyncClient(base_url=wallboard.url, timeout=30) as client:
+    operator = await signed_in(database, wallboard.url)
+    async with httpx.AsyncClient(base_url=wallboard.url, timeout=30, headers=operator) as client:
         response = await client.get("/v1/reports/appendix1", params={"unit": "TH", "cutoff": "2023-04-30T17:00+07:00"})
         assert response.status_code == 200, response.text
         assert "phu-luc-1_TH_20230430T1000Z.xlsx" in response.headers["content-disposition"]

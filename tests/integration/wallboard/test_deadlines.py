@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.targets.test_targets_cli import tally06
+from tests.support.sessions import signed_in
 
 
 async def test_phases_from_the_cli_set_deadlines_on_the_read_api(own_broker, database, start_service, tmp_path):
@@ -18,7 +19,8 @@ async def test_phases_from_the_cli_set_deadlines_on_the_read_api(own_broker, dat
     assert "2 units, 0 bad rows; saved 3 phases" in out
 
     wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap, TALLY06_CAMPAIGN_DEADLINE="2027-01-31")
-    async with httpx.AsyncClient(base_url=wallboard.url) as client:
+    operator = await signed_in(database, wallboard.url)
+    async with httpx.AsyncClient(base_url=wallboard.url, headers=operator) as client:
         async def deadline(unit: str) -> str:
             response = await client.get(f"/v1/units/{unit}/progress")
             assert response.status_code == 200, response.text

@@ -24,6 +24,8 @@ from tally06.targets_store import save_campaign_targets
 from tests.conftest import TEST_KEYS
 from tests.integration.wallboard.expected import Truth, ranks, shown
 from tests.support import factories, ground_truth
+from tests.support.sessions import signed_in
+from tests.support.sse import sse_events
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SHARE = 7.5 / 14.5  # 15:00 local: 7.5 h of the 07:30-22:00 working day
@@ -125,20 +127,6 @@ async def wait_for(client: httpx.AsyncClient, path: str, check, timeout_s: float
         await asyncio.sleep(0.2)
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict, float]]:
-    """(event, data, arrival time) from a Server-Sent Events response."""
-    kind, data = "message", []
-    async for line in response.aiter_lines():
-        if line == "":
-            if data:
-                yield kind, orjson.loads("\n".join(data)), time.monotonic()
-            kind, data = "message", []
-        elif line.startswith("event:"):
-            kind = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-
-
 async def test_read_api_equals_figures_computed_from_the_posted_events(own_broker, database, db, start_service,
                                                                        make_token, tmp_path):
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
@@ -161,7 +149,8 @@ async def test_read_api_equals_figures_computed_from_the_posted_events(own_broke
     await post_scenario(field, today, now)
     truth = Truth(ground_truth.count(field.accepted), today)
 
-    async with httpx.AsyncClient(base_url=wallboard.url, timeout=10) as api:
+    operator = await signed_in(database, wallboard.url, name="Trần Văn Bình")
+    async with httpx.AsyncClient(base_url=wallboard.url, timeout=10, headers=operator) as api:
         province = await wait_for(api, "/v1/units/TH/progress", lambda b: (
             b["campaign"]["activated"]["total"] == truth.cumulative("TH")
             and b["duplicate_claims"]["total"] == truth.claims_total("TH")))
@@ -219,11 +208,11 @@ async def test_read_api_equals_figures_computed_from_the_posted_events(own_broke
         assert (await api.get("/v1/leaderboard", params={"level": "village"})).status_code == 422
         assert "/v1/units/{code}/progress" in (await api.get("/openapi.json")).json()["paths"]
 
-        await check_alerts(api, db, today)
+        await check_alerts(api, db, database, today)
         await check_stream(api, db, field, today, now)
 
 
-async def check_alerts(api: httpx.AsyncClient, db, today: dt.date) -> None:
+async def check_alerts(api: httpx.AsyncClient, db, database: str, today: dt.date) -> None:
     """Alerts as the notifier writes them; filters, acknowledgement and the one-tap link."""
     person = await db.fetchval(
         "INSERT INTO focal_points (unit, name, channel, address) VALUES ('TH-03-C01', 'Lê Thị Hoa', 'console', 'hoa') "
@@ -243,12 +232,13 @@ async def check_alerts(api: httpx.AsyncClient, db, today: dt.date) -> None:
     assert len((await api.get("/v1/alerts", params={"unit": "TH", "status": "open"})).json()) == 3
     assert (await api.get("/v1/alerts", params={"unit": "NOPE"})).status_code == 404
 
-    acked = await api.post(f"/v1/alerts/{ids['TH-01-C01-T1']}/ack", json={"by": "Trần Văn Bình"})
+    # Acknowledged as the signed-in user (the operator of this test is "Trần Văn Bình").
+    acked = await api.post(f"/v1/alerts/{ids['TH-01-C01-T1']}/ack")
     assert acked.status_code == 200 and acked.json()["acknowledged_by"] == "Trần Văn Bình"
-    again = (await api.post(f"/v1/alerts/{ids['TH-01-C01-T1']}/ack", json={"by": "Someone Else"})).json()
+    someone_else = await signed_in(database, str(api.base_url).rstrip("/"), name="Someone Else")
+    again = (await api.post(f"/v1/alerts/{ids['TH-01-C01-T1']}/ack", headers=someone_else)).json()
     assert again["acknowledged_by"] == "Trần Văn Bình"  # the first acknowledgement counts
-    assert (await api.post("/v1/alerts/999999/ack", json={"by": "x"})).status_code == 404
-    assert (await api.post(f"/v1/alerts/{ids['TH-01-C01-T1']}/ack", json={"by": ""})).status_code == 422
+    assert (await api.post("/v1/alerts/999999/ack")).status_code == 404
 
     key = ack_key(TEST_KEYS["TALLY06_HMAC_KEY"])
     alert_id = ids["TH-03-C01-T1"]

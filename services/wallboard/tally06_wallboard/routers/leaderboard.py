@@ -7,16 +7,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from tally06.org import UnitKind
-from tally06_wallboard.deps import ReportsDep
+from tally06_wallboard.deps import ReportsDep, User
+from tally06_wallboard.scope import default_unit, readable
 from tally06_wallboard.schemas import ErrorBody, Ranking
 
-router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"], responses={404: {"model": ErrorBody}})
+router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
 
 @router.get("", summary="Every unit of a level (optionally below one unit), ranked")
 async def leaderboard(
     reports: ReportsDep,
+    principal: User,
     level: Annotated[Literal["district", "commune", "team"], Query(description="hierarchy level to rank")],
     parent: Annotated[str | None, Query(max_length=40, description="only units below this one")] = None,
 ) -> Ranking:
+    parent = default_unit(principal, parent)
+    if parent is not None:
+        readable(reports, principal, parent, "parent")
     return await reports.leaderboard(UnitKind(level), parent)

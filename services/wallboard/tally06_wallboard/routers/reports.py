@@ -1,21 +1,29 @@
-"""Official reports to download. Appendix I only: it holds no personal data; Appendix II (names,
-CCCDs, phones) stays on the CLI until sign-in and roles guard the API (issue 7)."""
+"""Official reports to download, each one written to the audit log with the signed-in user.
+
+Appendix II lists citizens: their CCCD, name and phone are masked unless the user's role may see
+them in clear (the district and provincial police who run the spot checks) and asks to."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from tally06.org import UnitKind
 from tally06.reports import ReportError, build_appendix1, write_appendix1
+from tally06.reports.appendix2 import build_appendix2, build_officer_report
+from tally06.reports.appendix2_writers import period_label, write_appendix2, write_officer_report
 from tally06.reports.audit import record_export
-from tally06_wallboard.deps import Runtime
-from tally06_wallboard.exceptions import InvalidRequest
+from tally06.users import CLEAR_PII_ROLES
+from tally06_wallboard.deps import Runtime, User
+from tally06_wallboard.exceptions import Forbidden, InvalidRequest
 from tally06_wallboard.schemas import ErrorBody
+from tally06_wallboard.scope import default_unit, readable
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -30,27 +38,108 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 )
 async def appendix1(
     runtime: Runtime,
-    unit: Annotated[str, Query(max_length=40, description="the unit whose children are the rows")] = "TH",
+    principal: User,
+    unit: Annotated[str | None, Query(max_length=40, description="the unit whose children are the rows; "
+                                      "default the user's own (the province for those who read everything)")] = None,
     cutoff: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
     since: Annotated[dt.datetime | None, Query(description="a previous report's cutoff: list corrections")] = None,
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the query parameter's public name
 ) -> Response:
     """The corrections since ``since`` come as a second sheet of the .xlsx (the CSV holds the table only)."""
-    runtime.reports.unit(unit)
-    at = cutoff or runtime.clock.now()
-    for name, moment in (("cutoff", at), ("since", since)):
-        if moment is not None and moment.tzinfo is None:
-            raise InvalidRequest(name, "needs a UTC offset, e.g. 2023-04-30T17:00+07:00")
+    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
+    readable(runtime.reports, principal, unit, "unit")
+    if runtime.reports.unit(unit).kind == UnitKind.TEAM:
+        raise InvalidRequest("unit", f"{unit} is a team: Appendix I lists the units under a unit")
+    at = _period(runtime, cutoff, since)
     async with runtime.pool.acquire() as conn:
         try:
             report = await build_appendix1(conn, unit, at, since, org=runtime.tree.org)
         except ReportError as exc:
             raise InvalidRequest("cutoff", str(exc)) from exc
         name = f"phu-luc-1_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-        await record_export(conn, actor="wallboard-api", role="api", action="export.appendix1", unit=unit,
+        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.appendix1", unit=unit,
                             period_from=since, period_to=at, clear_pii=False, row_count=len(report.rows),
                             target=f"download:{name}")
+    return _download(lambda path: write_appendix1(report, path), name, format)
+
+
+def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
+    at = cutoff or runtime.clock.now()
+    for name, moment in (("cutoff", at), ("since", since)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidRequest(name, "needs a UTC offset, e.g. 2023-04-30T17:00+07:00")
+    if since is not None and since >= at:
+        raise InvalidRequest("since", "must be before the cutoff")
+    return at
+
+
+def _download(write: Callable[[Path], object], name: str, format: str) -> Response:  # noqa: A002
     with tempfile.TemporaryDirectory() as folder:
-        files = write_appendix1(report, Path(folder) / name)
-        body = files[0].read_bytes()
+        path = Path(folder) / name
+        write(path)
+        body = path.read_bytes()
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+Unit = Annotated[str | None, Query(max_length=40, description="default the user's own unit")]
+Cutoff = Annotated[dt.datetime | None, Query(description="end of the period, ISO 8601 with offset; default now")]
+Since = Annotated[dt.datetime | None, Query(description="start of the period (exclusive); default the beginning")]
+
+
+@router.get(
+    "/appendix2",
+    summary="Appendix II: every credited activation of a unit in a period (citizen masked unless allowed)",
+    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["csv"]: {}}}, 403: {"model": ErrorBody},
+               404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+async def appendix2(
+    runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
+    clear: Annotated[bool, Query(description="clear CCCD, names and phones: district and provincial police only")] = False,
+    format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
+) -> Response:
+    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
+    readable(runtime.reports, principal, unit, "unit")
+    at = _period(runtime, cutoff, since)
+    name = f"phu-luc-2_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
+    if clear and principal.role not in CLEAR_PII_ROLES:
+        await record_export(runtime.pool, actor=principal.username, role=principal.role.value,
+                            action="export.appendix2.refused", unit=unit, period_from=since, period_to=at,
+                            clear_pii=True, row_count=0, target=f"download:{name}")
+        raise Forbidden("clear", f"a {principal.role} may not see clear personal data (refused and logged)")
+    protector = runtime.protector()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        try:
+            report = await build_appendix2(conn, unit, at, since, protector=protector, clear=clear)
+        except ReportError as exc:
+            raise InvalidRequest("cutoff", str(exc)) from exc
+        # In the transaction that read the personal data: no read without its audit row.
+        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.appendix2",
+                            unit=unit, period_from=since, period_to=at, clear_pii=clear, row_count=len(report.rows),
+                            target=f"download:{name}")
+    return _download(lambda path: write_appendix2(report, path), name, format)
+
+
+@router.get(
+    "/officers",
+    summary="Activations per team and per officer, with the 10-citizens-per-official rule",
+    responses={200: {"content": {MEDIA["xlsx"]: {}, MEDIA["csv"]: {}}}, 403: {"model": ErrorBody},
+               404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+async def officers(
+    runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
+    format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
+) -> Response:
+    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
+    readable(runtime.reports, principal, unit, "unit")
+    at = _period(runtime, cutoff, since)
+    name = f"can-bo_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
+    async with runtime.pool.acquire() as conn:
+        try:
+            teams, people = await build_officer_report(conn, unit, at, since)
+        except ReportError as exc:
+            raise InvalidRequest("cutoff", str(exc)) from exc
+        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.officers",
+                            unit=unit, period_from=since, period_to=at, clear_pii=False, row_count=len(people),
+                            target=f"download:{name}")
+    title = f"Kết quả theo tổ công tác và cán bộ — {unit} — {period_label(since, at)}"
+    return _download(lambda path: write_officer_report(teams, people, path, title), name, format)

@@ -12,9 +12,10 @@ import orjson
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from tally06_wallboard.deps import Runtime
+from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.metrics import EVENTS_SENT, STREAMS_OPEN
 from tally06_wallboard.runtime import WallboardRuntime
+from tally06_wallboard.sessions import Principal
 
 router = APIRouter(prefix="/v1", tags=["stream"])
 
@@ -45,7 +46,8 @@ def _status(runtime: WallboardRuntime) -> dict[str, Any]:
             "feed": "ok" if runtime.feed.healthy() else "down"}
 
 
-async def _events(runtime: WallboardRuntime, shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+async def _events(runtime: WallboardRuntime, principal: Principal,
+                  shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
     heartbeat_s = runtime.settings.heartbeat_s
     with runtime.hub.subscribe() as queue:
         STREAMS_OPEN.inc()
@@ -62,6 +64,9 @@ async def _events(runtime: WallboardRuntime, shutdown: anyio.Event) -> AsyncIter
                         quiet_since = time.monotonic()
                         yield _event("heartbeat", _status(runtime))
                     continue
+                unit = event.data.get("unit")
+                if unit is not None and not principal.may_read(runtime.tree, unit):
+                    continue  # another unit's change: this user's board never hears of it
                 quiet_since = time.monotonic()
                 yield _event(event.kind, event.data)
         finally:
@@ -70,8 +75,9 @@ async def _events(runtime: WallboardRuntime, shutdown: anyio.Event) -> AsyncIter
 
 @router.get("/stream", summary="Live changes for open boards", description=STREAM_DOC,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}})
-async def stream(runtime: Runtime) -> EventSourceResponse:
+async def stream(runtime: Runtime, principal: User) -> EventSourceResponse:
+    """Only changes of the signed-in user's units are sent."""
     shutdown = anyio.Event()
     # Proxies must not buffer the stream, or updates arrive in lumps.
-    return EventSourceResponse(_events(runtime, shutdown), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    return EventSourceResponse(_events(runtime, principal, shutdown), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                                send_timeout=30, shutdown_event=shutdown, shutdown_grace_period=2 * SLICE_S)

@@ -6,31 +6,38 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from tally06_wallboard.deps import ReportsDep
+from tally06_wallboard.deps import ReportsDep, User
 from tally06_wallboard.schemas import ErrorBody, Ranking, Trend, UnitProgress, UnitRef
 from tally06_wallboard.figures import unit_ref
+from tally06_wallboard.scope import readable
 
-router = APIRouter(prefix="/v1/units", tags=["units"], responses={404: {"model": ErrorBody}})
+router = APIRouter(prefix="/v1/units", tags=["units"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
 Code = Annotated[str, Path(description="unit code, e.g. TH, TH-03, TH-03-C01, TH-03-C01-T1", max_length=40)]
 
 
 @router.get("", summary="Top-level units (provinces), where a board starts")
-async def roots(reports: ReportsDep) -> list[UnitRef]:
-    return [unit_ref(u) for u in reports.tree().roots()]
+async def roots(reports: ReportsDep, principal: User) -> list[UnitRef]:
+    """For a user who reads part of the tree, the top of that part."""
+    if principal.reads_everything:
+        return [unit_ref(u) for u in reports.tree().roots()]
+    return [unit_ref(reports.unit(principal.unit))]
 
 
 @router.get("/{code}/progress", summary="Today against the daily target, cumulative against the campaign target")
-async def progress(code: Code, reports: ReportsDep) -> UnitProgress:
+async def progress(code: Code, reports: ReportsDep, principal: User) -> UnitProgress:
+    readable(reports, principal, code)
     return await reports.progress(code)
 
 
 @router.get("/{code}/children", summary="The unit's children, ranked, with the same figures")
-async def children(code: Code, reports: ReportsDep) -> Ranking:
+async def children(code: Code, reports: ReportsDep, principal: User) -> Ranking:
+    readable(reports, principal, code)
     return await reports.children(code)
 
 
 @router.get("/{code}/trend", summary="Activations, daily target and duplicate claims per local day")
-async def trend(code: Code, reports: ReportsDep,
+async def trend(code: Code, reports: ReportsDep, principal: User,
                 days: Annotated[int, Query(ge=1, le=92, description="days ending today")] = 14) -> Trend:
+    readable(reports, principal, code)
     return await reports.trend(code, days)

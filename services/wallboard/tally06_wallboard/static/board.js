@@ -6,6 +6,7 @@
 
 import { makeI18n } from "./i18n.js";
 import { Live } from "./live.js";
+import { ensureSignedIn, keepSessionAlive, signOut } from "./session.js";
 import { TrendChart } from "./trend.js";
 import * as html from "./views.js";
 
@@ -18,13 +19,14 @@ const SAFETY_REFRESH_MS = 30_000; // pace markers move with the clock even when 
 const FETCH_TIMEOUT_MS = 8_000;
 
 const $ = (id) => document.getElementById(id);
-const state = { i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], view: null, lastUpdate: null };
+const state = { i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], view: null, lastUpdate: null, signedIn: false };
 
 async function getJSON(path) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS);
   try {
     const response = await fetch(path, { signal: abort.signal, cache: "no-store" });
+    if (response.status === 401) location.reload(); // the session ended: sign in again
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return await response.json();
   } finally {
@@ -169,6 +171,7 @@ function renderChrome() {
   document.title = i18n.t("title");
   $("title").textContent = i18n.t("title");
   $("lang-toggle").textContent = i18n.t("switchLang");
+  $("sign-out").textContent = i18n.t("signOut");
   renderStatus(live.status);
   tick();
 }
@@ -184,7 +187,8 @@ function renderStatus(status) {
 function tick() {
   const { i18n } = state;
   const age = live.ageMs();
-  const stale = live.isStale();
+  // Before sign-in there is nothing to be stale; the form must not look greyed out.
+  const stale = state.signedIn && live.isStale();
   document.body.classList.toggle("stale", stale);
   document.body.dataset.stale = String(stale);
   $("last-update").textContent = state.lastUpdate ? i18n.t("lastUpdate", { time: i18n.time(state.lastUpdate) }) : i18n.t("never");
@@ -228,6 +232,13 @@ async function main() {
   document.body.classList.toggle("tv", tv);
   renderChrome();
   $("lang-toggle").addEventListener("click", switchLanguage);
+  const user = await ensureSignedIn($("view"), state.i18n);
+  state.signedIn = true;
+  $("who").textContent = `${user.display_name} · ${user.unit}`;
+  $("sign-out").textContent = state.i18n.t("signOut");
+  $("sign-out").hidden = false;
+  $("sign-out").addEventListener("click", signOut);
+  keepSessionAlive();
   $("view").addEventListener("click", (event) => {
     const row = event.target.closest("tr[data-code]");
     if (row && !tv) location.hash = `#/unit/${row.dataset.code}`;

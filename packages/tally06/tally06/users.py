@@ -1,0 +1,186 @@
+"""People who sign in: roles, the unit each may read below, passwords (Argon2id), lockout.
+
+Field devices are not users: they hold device tokens bound to one team (``tally06.tokens``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from dataclasses import dataclass
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tally06.exceptions import UserError
+from tally06.org import UnitKind
+
+
+class Role(enum.StrEnum):
+    TEAM_LEAD = "team_lead"
+    COMMUNE_FOCAL = "commune_focal"
+    DISTRICT_FOCAL = "district_focal"
+    PROVINCE_OPERATOR = "province_operator"
+    ADMIN = "admin"
+
+
+# The kind of unit a role is attached to: it reads that unit and everything below it.
+ROLE_UNIT_KIND = {
+    Role.TEAM_LEAD: UnitKind.TEAM,
+    Role.COMMUNE_FOCAL: UnitKind.COMMUNE,
+    Role.DISTRICT_FOCAL: UnitKind.DISTRICT,
+    Role.PROVINCE_OPERATOR: UnitKind.PROVINCE,
+    Role.ADMIN: UnitKind.PROVINCE,
+}
+# Focal points acknowledge the alerts of their subtree; the province operator watches them all.
+ACKNOWLEDGING_ROLES = frozenset({Role.COMMUNE_FOCAL, Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
+# The district and provincial police who run the spot checks may see citizens' CCCD, name and
+# phone in clear (each read audited); everybody else sees them masked.
+CLEAR_PII_ROLES = frozenset({Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
+
+# After this many wrong passwords in a row the account waits, doubling each time (to a cap):
+# slow enough to stop guessing, short enough that a clumsy officer is not locked out for a day.
+FREE_ATTEMPTS = 5
+FIRST_LOCK_S = 30
+MAX_LOCK_S = 15 * 60
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist takes as long as a real check, so the
+# answer time does not tell which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit: str
+    token_version: int
+    disabled: bool
+
+
+class SignIn(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: SignIn
+    user: User | None = None
+    retry_after_s: int = 0
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def lock_seconds(failures: int) -> int:
+    """How long an account waits after ``failures`` wrong passwords in a row."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(MAX_LOCK_S, FIRST_LOCK_S * 2 ** (failures - FREE_ATTEMPTS))
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(row["id"], row["username"], row["display_name"], Role(row["role"]), row["unit"],
+                row["token_version"], row["disabled_at"] is not None)
+
+
+_COLUMNS = "id, username, display_name, role, unit, token_version, disabled_at"
+
+
+async def create_user(conn: asyncpg.Connection | asyncpg.Pool, username: str, display_name: str, role: Role,
+                      unit: str, password: str) -> User:
+    kind = await conn.fetchval("SELECT kind FROM units WHERE code = $1", unit)
+    if kind is None:
+        raise UserError("unit", f"no unit {unit!r}")
+    if kind != ROLE_UNIT_KIND[role]:
+        raise UserError("unit", f"a {role} belongs to a {ROLE_UNIT_KIND[role]}, and {unit} is a {kind}")
+    if len(password) < 10:
+        raise UserError("password", "at least 10 characters")
+    try:
+        row = await conn.fetchrow(
+            f"INSERT INTO users (username, display_name, role, unit, password_hash) VALUES ($1, $2, $3, $4, $5) "
+            f"RETURNING {_COLUMNS}", username, display_name, role.value, unit, _hasher.hash(password))
+    except asyncpg.UniqueViolationError:
+        raise UserError("username", f"{username!r} is taken") from None
+    except asyncpg.CheckViolationError:
+        raise UserError("username", "3-40 characters of a-z, 0-9, '.', '_' or '-'") from None
+    return _user(row)
+
+
+async def find_user(conn: asyncpg.Connection | asyncpg.Pool, user_id: int) -> User | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
+    return _user(row) if row else None
+
+
+async def list_users(conn: asyncpg.Connection | asyncpg.Pool) -> list[User]:
+    return [_user(r) for r in await conn.fetch(f"SELECT {_COLUMNS} FROM users ORDER BY username")]
+
+
+async def end_sessions(conn: asyncpg.Connection | asyncpg.Pool, username: str, *, disable: bool = False) -> bool:
+    """Invalidate every session token of a user; optionally disable the account too."""
+    status = await conn.execute(
+        "UPDATE users SET token_version = token_version + 1, "
+        "disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) ELSE disabled_at END WHERE username = $1",
+        username, disable)
+    return status.endswith(" 1")
+
+
+async def set_password(conn: asyncpg.Connection | asyncpg.Pool, username: str, password: str) -> bool:
+    if len(password) < 10:
+        raise UserError("password", "at least 10 characters")
+    status = await conn.execute(
+        "UPDATE users SET password_hash = $2, token_version = token_version + 1, failed_sign_ins = 0, "
+        "locked_until = NULL, disabled_at = NULL WHERE username = $1", username, _hasher.hash(password))
+    return status.endswith(" 1")
+
+
+async def sign_in(pool: asyncpg.Pool, username: str, password: str, now: dt.datetime) -> SignInResult:
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS}, password_hash, failed_sign_ins, locked_until FROM users WHERE username = $1",
+        username)
+    if row is None or row["disabled_at"] is not None:
+        _verify(_DUMMY_HASH, password)
+        return SignInResult(SignIn.WRONG)
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        return SignInResult(SignIn.LOCKED, retry_after_s=max(1, int((row["locked_until"] - now).total_seconds()) + 1))
+    if not _verify(row["password_hash"], password):
+        failures = row["failed_sign_ins"] + 1
+        wait = lock_seconds(failures)
+        await pool.execute("UPDATE users SET failed_sign_ins = $2, locked_until = $3 WHERE id = $1",
+                           row["id"], failures, now + dt.timedelta(seconds=wait) if wait else None)
+        return SignInResult(SignIn.WRONG)
+    await pool.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = $2 WHERE id = $1",
+                       row["id"], now)
+    return SignInResult(SignIn.OK, _user(row))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# The demo's people: the province operator and the focal point of Sầm Sơn (the reference district).
+DEMO_USERS = (("tinh", "Trực ban Công an tỉnh", Role.PROVINCE_OPERATOR, "TH"),
+              ("samson", "Đầu mối Công an TP Sầm Sơn", Role.DISTRICT_FOCAL, "TH-03"))
+
+
+async def demo_users(conn: asyncpg.Connection) -> list[tuple[str, str, Role, str]]:
+    """Create the demo's users, or give them new passwords: (username, password, role, unit),
+    for the terminal to show once. Stored passwords are hashes, so each start sets new ones."""
+    shown = []
+    for username, name, role, unit in DEMO_USERS:
+        password = new_password()
+        if not await set_password(conn, username, password):
+            await create_user(conn, username, name, role, unit, password)
+        shown.append((username, password, role, unit))
+    return shown

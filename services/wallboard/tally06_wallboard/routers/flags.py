@@ -1,0 +1,35 @@
+"""Implausible activity flagged by ingest (an officer activating more accounts in an hour than
+a person can), for the focal points who review it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from tally06_wallboard.deps import Runtime, User
+from tally06_wallboard.schemas import ActivityFlag, ErrorBody
+from tally06_wallboard.scope import default_unit, readable
+
+router = APIRouter(prefix="/v1/flags", tags=["flags"], responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+
+
+@router.get("", summary="Officers flagged for implausible activity, newest hour first")
+async def flags(
+    runtime: Runtime,
+    principal: User,
+    unit: Annotated[str | None, Query(max_length=40, description="only teams at or below this unit")] = None,
+    since: Annotated[dt.date | None, Query(description="local day of the first hour to list")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ActivityFlag]:
+    unit = default_unit(principal, unit)
+    teams = None
+    if unit is not None:
+        readable(runtime.reports, principal, unit, "unit")
+        teams = runtime.tree.subtree(unit)
+    rows = await runtime.pool.fetch(
+        "SELECT officer, team, local_hour, activations, threshold, first_flagged_at, last_flagged_at "
+        "FROM activity_flags WHERE ($1::text[] IS NULL OR team = ANY($1)) AND ($2::date IS NULL OR local_hour >= $2) "
+        "ORDER BY local_hour DESC, officer LIMIT $3", teams, since, limit)
+    return [ActivityFlag(**dict(r)) for r in rows]
