@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tally06.org import OrgRegistry
+from tally06.rate_limit import address_key
 from tally06.tokens import DeviceToken
 from tally06_ingest.exceptions import EnvelopeError
-from tally06_ingest.rate_limit import address_key
 from tally06_ingest.runtime import IngestRuntime
 from tally06_ingest.settings import IngestSettings
 

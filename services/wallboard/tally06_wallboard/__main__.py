@@ -20,6 +20,8 @@ def main() -> None:
         port=settings.wallboard_port,
         log_config=None,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # Open event streams never end by themselves; boards reconnect to the next process.
         timeout_graceful_shutdown=3,
     )

@@ -19,6 +19,7 @@ from tally06_wallboard.exceptions import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    TooLarge,
     TooManyAttempts,
     Unauthenticated,
     Unavailable,
@@ -85,6 +86,10 @@ def create_app(settings: WallboardSettings) -> FastAPI:
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
         return _error(401, exc.field, exc.message, {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(_: Request, exc: TooLarge) -> JSONResponse:
+        return _error(413, exc.field, exc.message)
 
     @app.exception_handler(Unavailable)
     async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:

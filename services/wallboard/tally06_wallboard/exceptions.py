@@ -32,3 +32,7 @@ class TooManyAttempts(NotFound):
 
 class Unavailable(NotFound):
     """Something this request needs is not configured or not reachable (answered 503)."""
+
+
+class TooLarge(NotFound):
+    """A request body over its limit (answered 413)."""

@@ -14,6 +14,7 @@ from tally06.clock import Clock, SystemClock, clock_from_setting
 from tally06.database import create_pool
 from tally06.exceptions import KeyConfigError
 from tally06.pii import CitizenProtector
+from tally06.rate_limit import TokenBuckets
 from tally06.org_store import load_org
 from tally06_wallboard.alert_watch import AlertWatch
 from tally06_wallboard.feed import ProgressFeed
@@ -40,11 +41,15 @@ class WallboardRuntime:
     sessions: Sessions
     # Sessions expire in real time, whatever clock the figures are judged by.
     wall_clock: Clock = field(default_factory=SystemClock)
+    user_limits: TokenBuckets = field(init=False)
+    sign_in_limits: TokenBuckets = field(init=False)
     reports: Reports = field(init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
     _protector: CitizenProtector | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        self.user_limits = TokenBuckets(self.settings.user_rate_per_s, self.settings.user_rate_burst)
+        self.sign_in_limits = TokenBuckets(self.settings.sign_in_per_s, self.settings.sign_in_burst)
         # Reports ask for the tree on every request, so an org refresh reaches them.
         self.reports = Reports(self.pool, lambda: self.tree, self.clock,
                                Plan(self.settings.campaign_deadline, self.settings.run_rate_days))

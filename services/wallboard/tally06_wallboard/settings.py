@@ -33,5 +33,14 @@ class WallboardSettings(CommonSettings):
     session_ttl_s: int = 15 * 60
     # A disabled user or ended session is refused within this time.
     account_cache_s: float = 30.0
+    # Requests per signed-in user: a board makes a handful per refresh; a script looping on the
+    # API is slowed (429 with Retry-After), not the boards of everybody else.
+    user_rate_per_s: float = 20.0
+    user_rate_burst: float = 120.0
+    # Sign-in attempts per client address, whatever the username (password spraying).
+    sign_in_per_s: float = 0.5
+    sign_in_burst: float = 20.0
+    # Clients reach the service through this proxy (its X-Forwarded-For is trusted).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Other sites allowed to call the API from a browser (none: the board is same-origin).
     cors_origins: list[str] = []

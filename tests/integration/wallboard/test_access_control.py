@@ -221,10 +221,20 @@ async def test_session_tokens_expire_cannot_be_forged_and_end_when_revoked(own_b
     assert password not in str(await db.fetch("SELECT * FROM audit_log"))
 
 
-async def test_wrong_passwords_lock_the_account_for_a_while(own_broker, database, start_service):
-    wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap, TALLY06_MODE="production")
+async def test_wrong_passwords_lock_the_account_and_limits_hold(own_broker, database, start_service):
+    wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap, TALLY06_MODE="production",
+                              TALLY06_USER_RATE_PER_S="0.5", TALLY06_USER_RATE_BURST="10",
+                              TALLY06_SIGN_IN_PER_S="0.05", TALLY06_SIGN_IN_BURST="12")
     username = await make_user(database, Role.COMMUNE_FOCAL, "TH-03-C01")
+    busy = await bearer(wallboard.url, await make_user(database, Role.DISTRICT_FOCAL, "TH-03"))
+    calm = await bearer(wallboard.url, await make_user(database, Role.DISTRICT_FOCAL, "TH-03"))
     async with httpx.AsyncClient(base_url=wallboard.url, timeout=10) as client:
+        # A user looping on the API is slowed; another user is not.
+        answers = [await client.get("/v1/auth/me", headers=busy) for _ in range(12)]
+        assert [a.status_code for a in answers[:10]] == [200] * 10
+        assert answers[-1].status_code == 429 and int(answers[-1].headers["retry-after"]) >= 1
+        assert (await client.get("/v1/auth/me", headers=calm)).status_code == 200
+
         for _ in range(5):
             wrong = await client.post("/v1/auth/token", json={"username": username, "password": "guess-guess"})
             assert wrong.status_code == 401
@@ -235,6 +245,15 @@ async def test_wrong_passwords_lock_the_account_for_a_while(own_broker, database
         assert unknown.status_code == 401  # the same answer as a wrong password
         oversized = await client.post("/v1/auth/token", json={"username": "x" * 41, "password": PASSWORD})
         assert oversized.status_code == 422 and oversized.json()["detail"][0]["field"] == "body.username"
+        huge = await client.post("/v1/auth/token", json={"username": "x", "password": "y" * 100_000})
+        assert huge.status_code == 413
+        # Whatever the usernames, one address gets a bounded number of tries: 12, and one more
+        # every 20 s (2 sign-ins and 8 attempts so far; the too-large body was not one).
+        answers = [(await client.post("/v1/auth/token", json={"username": f"guess-{n}", "password": "guess-guess"}))
+                   for n in range(5)]
+        codes = [a.status_code for a in answers]
+        assert codes[0] == 401 and codes[-2:] == [429, 429] and set(codes) == {401, 429}, codes
+        assert answers[-1].json()["detail"][0]["message"] == "too many sign-in attempts from this address"
         # Production mode: no interactive docs, no schema to browse.
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert (await client.get(path)).status_code == 404, path

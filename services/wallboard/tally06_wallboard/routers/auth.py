@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from tally06.users import SignIn, end_sessions, sign_in
-from tally06_wallboard.deps import Runtime, User
+from tally06_wallboard.deps import Runtime, SignInAdmitted, User
 from tally06_wallboard.exceptions import TooManyAttempts, Unauthenticated
 from tally06_wallboard.schemas import Credentials, ErrorBody, Me, Session
 from tally06_wallboard.sessions import COOKIE, Principal
@@ -26,7 +26,7 @@ def _session(runtime: Runtime, response: Response, token: str, me: Me) -> Sessio
 
 
 @router.post("/token", summary="Sign in: a short-lived session token (also set as a cookie)",
-             responses={429: {"model": ErrorBody}})
+             responses={429: {"model": ErrorBody}}, dependencies=[SignInAdmitted])
 async def token(body: Credentials, runtime: Runtime, response: Response) -> Session:
     # Sessions expire in real time even when the service runs a demo clock.
     now = runtime.wall_clock.now()
