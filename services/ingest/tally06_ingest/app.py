@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -86,11 +87,17 @@ def create_app(settings: IngestSettings) -> FastAPI:
         ]
         return JSONResponse({"detail": detail}, 422)
 
+    # The database going away mid-request (refused, starting up, connection broken under a
+    # query): the answer is unknown to the phone, which retries; events that were stored then
+    # answer "duplicate" with their sequence number.
     @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(InternalClientError)
     @app.exception_handler(OSError)
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("event_store_unavailable", error=type(exc).__name__)
-        return _error(503, "event_store", "unavailable, nothing was accepted; retry later",
+        return _error(503, "event_store", "unavailable; retry later (events already stored answer duplicate)",
                       {"Retry-After": "2"})
 
     return app
