@@ -46,6 +46,7 @@ class Principal:
     display_name: str
     role: Role
     unit: str
+    token_version: int = 0
 
     @property
     def reads_everything(self) -> bool:
@@ -94,7 +95,13 @@ class Sessions:
         user = await self.account(int(claims["sub"]))
         if user is None or user.disabled or user.token_version != claims["ver"]:
             raise Unauthenticated("session", "ended; sign in again")
-        return Principal(user.id, user.username, user.display_name, user.role, user.unit)
+        return Principal(user.id, user.username, user.display_name, user.role, user.unit, user.token_version)
+
+    async def still_valid(self, principal: Principal) -> bool:
+        """For a long-lived answer (the live stream): the account is still active and its
+        sessions were not ended since the request was admitted."""
+        user = await self.account(principal.user_id)
+        return user is not None and not user.disabled and user.token_version == principal.token_version
 
     async def account(self, user_id: int) -> User | None:
         now = time.monotonic()

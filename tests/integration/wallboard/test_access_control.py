@@ -207,12 +207,18 @@ async def test_session_tokens_expire_cannot_be_forged_and_end_when_revoked(own_b
         assert await status(good) == 401
         assert await status({"Authorization": f"Bearer {renewed}"}) == 401
 
-        # Disabling the account on the CLI ends a fresh session within the account cache time.
+        # Disabling the account on the CLI ends a fresh session, and its open stream, within
+        # the account cache time.
         fresh = await bearer(wallboard.url, username, password)
         assert await status(fresh) == 200
-        code, out, err = await tally06(database, "user", "disable", username)
-        assert code == 0, out + err
-        await asyncio.sleep(0.6)
+        async with client.stream("GET", "/v1/stream", headers=fresh) as stream:
+            events = sse_events(stream)
+            assert (await anext(events))[0] == "hello"
+            code, out, err = await tally06(database, "user", "disable", username)
+            assert code == 0, out + err
+            async with asyncio.timeout(10):
+                async for _ in events:
+                    pass  # the server ends the stream
         assert await status(fresh) == 401
         assert (await client.post("/v1/auth/token", json={"username": username, "password": password})).status_code == 401
     # Account changes are in the audit log, with who made them and nothing secret.

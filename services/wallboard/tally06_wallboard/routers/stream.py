@@ -49,6 +49,8 @@ def _status(runtime: WallboardRuntime) -> dict[str, Any]:
 async def _events(runtime: WallboardRuntime, principal: Principal,
                   shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
     heartbeat_s = runtime.settings.heartbeat_s
+    check_every_s = max(SLICE_S, runtime.settings.account_cache_s)
+    checked_at = time.monotonic()
     with runtime.hub.subscribe() as queue:
         STREAMS_OPEN.inc()
         try:
@@ -57,6 +59,11 @@ async def _events(runtime: WallboardRuntime, principal: Principal,
             # Short waits, so a shutting-down server ends the stream itself (a complete response)
             # instead of having it cancelled; the board then reconnects to the next process.
             while not shutdown.is_set():
+                if time.monotonic() - checked_at >= check_every_s:
+                    checked_at = time.monotonic()
+                    if not await runtime.sessions.still_valid(principal):
+                        # A disabled user's open board goes dark too; reconnecting asks for sign-in.
+                        return
                 try:
                     event = await asyncio.wait_for(queue.get(), SLICE_S)
                 except TimeoutError:
