@@ -6,10 +6,19 @@ from importlib import resources
 
 import asyncpg
 import structlog
+from asyncpg.exceptions._base import InternalClientError
 
 log = structlog.get_logger(__name__)
 
 _MIGRATION_LOCK = 6_060_001
+
+
+# Every way PostgreSQL can go away under a caller: refused, starting up or shutting down, or a
+# connection broken in the middle of a query. Services answer 503 (or retry) for these, never 500.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError,
+    InternalClientError,
+)
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -15,9 +15,9 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import asyncpg
 import structlog
 
+from tally06.database import DATABASE_UNAVAILABLE
 from tally06_aggregator.projection import Batch
 
 log = structlog.get_logger(__name__)
@@ -25,8 +25,7 @@ log = structlog.get_logger(__name__)
 Apply = Callable[[list[Batch]], Awaitable[Any]]
 Done = Callable[[list[Any], Any], Awaitable[None]]
 
-_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-              asyncpg.CannotConnectNowError, asyncio.TimeoutError)
+_TRANSIENT = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError)
 
 
 class GroupCommitter:

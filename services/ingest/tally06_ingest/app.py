@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
-from asyncpg.exceptions._base import InternalClientError
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from tally06.database import DATABASE_UNAVAILABLE
 from tally06.http_security import JSON_API_CSP, SecurityHeaders
 from tally06_ingest.exceptions import EnvelopeError
 from tally06_ingest.routers import events, health
@@ -90,15 +89,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
     # The database going away mid-request (refused, starting up, connection broken under a
     # query): the answer is unknown to the phone, which retries; events that were stored then
     # answer "duplicate" with their sequence number.
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.CannotConnectNowError)
-    @app.exception_handler(asyncpg.InterfaceError)
-    @app.exception_handler(InternalClientError)
-    @app.exception_handler(OSError)
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("event_store_unavailable", error=type(exc).__name__)
         return _error(503, "event_store", "unavailable; retry later (events already stored answer duplicate)",
                       {"Retry-After": "2"})
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _store_down)
 
     return app
 

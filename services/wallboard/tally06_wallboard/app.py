@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
+from tally06.database import DATABASE_UNAVAILABLE
 from tally06.http_security import SecurityHeaders
 
 from tally06_wallboard.exceptions import (
@@ -108,10 +108,11 @@ def create_app(settings: WallboardSettings) -> FastAPI:
         detail = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, 422)
 
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(OSError)
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("read_model_unavailable", error=type(exc).__name__)
         return _error(503, "read_model", "unavailable; retry later", {"Retry-After": "2"})
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _store_down)
 
     return app
