@@ -70,7 +70,7 @@ async def bare_consumer(bootstrap: str, count: int) -> float:
             messages = [decode_fact_rows(r.value) for records in batch.values() for r in records]
             counted, moved = tally(messages, positions, counted)
             positions.update(moved)
-            seen += sum(len(rows) for _, rows in messages)
+            seen += sum(len(m.rows) for m in messages)
         expand(counted)
         return count / (time.perf_counter() - started)
     finally:

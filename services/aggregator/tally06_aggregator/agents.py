@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 
@@ -29,11 +30,12 @@ FRESHNESS = Histogram(
 
 GAPS = Counter("tally06_aggregator_batches_held_back_total",
                "Fact batches not counted because facts before them were missing (they come again)")
+PROGRESS_LOST = Counter("tally06_aggregator_progress_not_delivered_total",
+                        "Progress messages the broker did not take (the unit's next change heals it)")
 BACKLOG = Gauge("tally06_aggregator_backlog_events", "Stored events the counters do not include yet (end-to-end lag)")
 
 runtime = Runtime(settings)
 facts_topic = app.topic(FACTS.name, value_serializer="raw", key_serializer="raw")
-progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer="raw")
 
 
 @app.agent(facts_topic)
@@ -52,15 +54,24 @@ async def count(stream):  # noqa: ANN001 - Faust's stream type
             log.warning("facts_held_back_missing_earlier", batches=len(deltas.gaps), key=key,
                         prev_seq=prev_seq, position=position)
         if deltas and settings.publish_progress:
+            # Straight to the producer's accumulator: a replay step changes tens of thousands of
+            # (unit, day) rows, and Faust's per-message send path held the next step back for
+            # seconds. Values are absolute, so a lost message is healed by the next change.
             for key, value in progress_messages(daily, total, dt.datetime.now(dt.UTC)):
-                await progress_topic.send(key=key, value=value)
+                delivery = await app.producer.send(PROGRESS.name, key, value, None, None, None)
+                delivery.add_done_callback(_count_failed_delivery)
 
     committer = GroupCommitter(projector.apply, committed, max_pending_facts=settings.max_pending_facts)
     with errors_stop_the_worker():
         async for events in stream.noack_take(settings.take_max_messages, within=settings.take_within_s):
             batches = [decode_batch(event.value) for event in events]
             _observe_freshness(batches)
-            await committer.submit(events, batches)
+            await committer.submit(events, [event.value for event in events], batches)
+
+
+def _count_failed_delivery(delivery: asyncio.Future) -> None:
+    if not delivery.cancelled() and delivery.exception() is not None:
+        PROGRESS_LOST.inc()
 
 
 def _observe_freshness(batches: list) -> None:

@@ -11,13 +11,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+import structlog
 
-from tally06.events import FactRows
-from tally06_aggregator.fold import Deltas, fold
+from prometheus_client import Counter
+
+from tally06_aggregator.decode import decode_batch
+from tally06_aggregator.fold import Deltas, Step, expand, tally
+
+log = structlog.get_logger(__name__)
 
 PROJECTION = "counters"
 
-Batch = FactRows
+REFOLDED = Counter("tally06_aggregator_steps_refolded_total",
+                   "Steps folded again because the read model's positions were not the expected ones")
 
 
 def _columns(rows: dict[tuple, list[int]]) -> list[Any]:
@@ -93,14 +99,21 @@ class Projector:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def apply(self, batches: list[Batch]) -> tuple[Deltas, list[asyncpg.Record], list[asyncpg.Record]]:
-        """Apply fact batches exactly once; returns the deltas and the changed rows."""
-        keys = sorted({batch.key for batch in batches})
+    async def apply(self, step: Step) -> tuple[Deltas, list[asyncpg.Record], list[asyncpg.Record], dict[str, int]]:
+        """Apply a step exactly once; returns the deltas, the changed rows and the positions of
+        the step's keys after it."""
+        keys = sorted(step.start)
         async with self.pool.acquire() as conn, conn.transaction():
             positions = await lock_positions(conn, keys)
-            deltas, moved = fold(batches, positions)
+            if all(positions[key] == step.start[key] for key in keys):
+                counted, moved = step.counted, step.end
+            else:
+                REFOLDED.inc()
+                log.info("step_refolded", keys=len(keys), messages=len(step.raw))
+                counted, moved = tally((decode_batch(raw) for raw in step.raw), positions)
+            deltas = expand(counted)
             if not deltas:
-                return deltas, [], []
+                return deltas, [], [], positions
             daily, total = await write_deltas(conn, deltas)
             await save_positions(conn, moved)
-        return deltas, daily, total
+        return deltas, daily, total, {**positions, **moved}

@@ -12,27 +12,27 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from tally06_ingest.store import Candidate, EventStore, Outcome
+from tally06_ingest.store import Candidate, EventStore, Outcome, Prepared
 
 
 class GroupAppender:
     def __init__(self, store: EventStore, max_events: int = 5000) -> None:
         self._store = store
         self._max_events = max_events
-        self._queue: list[tuple[list[Candidate], asyncio.Future[list[Outcome]]]] = []
+        self._queue: list[tuple[list[Prepared], asyncio.Future[list[Outcome]]]] = []
         self._writer: asyncio.Task | None = None
 
     async def append(self, candidates: list[Candidate]) -> list[Outcome]:
         if not candidates:
             return []
         done: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
-        self._queue.append((candidates, done))
+        self._queue.append((self._store.prepare(candidates), done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
         # The write goes on if this request is cancelled (client gone): other posts share it.
         return await asyncio.shield(done)
 
-    def _next_group(self) -> list[tuple[list[Candidate], asyncio.Future[list[Outcome]]]]:
+    def _next_group(self) -> list[tuple[list[Prepared], asyncio.Future[list[Outcome]]]]:
         group, size = [], 0
         while self._queue and (not group or size + len(self._queue[0][0]) <= self._max_events):
             posted, done = self._queue.pop(0)
@@ -43,14 +43,14 @@ class GroupAppender:
     async def _write_queued(self) -> None:
         while self._queue:
             group = self._next_group()
-            merged: list[Candidate] = []
+            merged: list[Prepared] = []
             origin: dict[int, tuple[int, int]] = {}  # merged index → (post, index in the post)
-            for post, (candidates, _) in enumerate(group):
-                for candidate in candidates:
-                    origin[len(merged)] = (post, candidate.index)
-                    merged.append(replace(candidate, index=len(merged)))
+            for post, (prepared, _) in enumerate(group):
+                for item in prepared:
+                    origin[len(merged)] = (post, item.candidate.index)
+                    merged.append(replace(item, candidate=replace(item.candidate, index=len(merged))))
             try:
-                outcomes = await self._store.append(merged)
+                outcomes = await self._store.write(merged)
             except Exception as exc:  # noqa: BLE001 - every post of the group learns of it
                 for _, done in group:
                     if not done.done():

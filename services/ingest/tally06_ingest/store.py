@@ -44,7 +44,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     candidate: Candidate
     citizen_key: str
     digest: str
@@ -56,12 +56,16 @@ class EventStore:
         self._pool = pool
         self._protector = protector
 
-    def _prepare(self, candidate: Candidate) -> _Prepared:
-        # Hashing and encryption happen before the sequence lock is taken: every post holds
-        # that lock in turn, so whatever runs under it limits the whole ingest rate.
+    def prepare(self, candidates: list[Candidate]) -> list[Prepared]:
+        """Hash and seal: done before the sequence lock is taken (every post holds that lock in
+        turn, so whatever runs under it limits the whole ingest rate), and by the group commit
+        in each request, so it overlaps the write of the group before."""
+        return [self._prepare(c) for c in candidates]
+
+    def _prepare(self, candidate: Candidate) -> Prepared:
         event = candidate.valid.event
         citizen_key = self._protector.citizen_key(event.citizen.id_number)
-        return _Prepared(
+        return Prepared(
             candidate,
             citizen_key,
             self._protector.content_digest(event.canonical()),
@@ -69,7 +73,9 @@ class EventStore:
         )
 
     async def append(self, candidates: list[Candidate]) -> list[Outcome]:
-        prepared = [self._prepare(c) for c in candidates]
+        return await self.write(self.prepare(candidates))
+
+    async def write(self, prepared: list[Prepared]) -> list[Outcome]:
         if not prepared:
             return []
         async with self._pool.acquire() as conn, conn.transaction():
@@ -98,11 +104,11 @@ class EventStore:
 
     @staticmethod
     def _classify(
-        prepared: list[_Prepared], known: dict[uuid.UUID, tuple[str, int, bool]]
-    ) -> tuple[list[Outcome], list[_Prepared]]:
+        prepared: list[Prepared], known: dict[uuid.UUID, tuple[str, int, bool]]
+    ) -> tuple[list[Outcome], list[Prepared]]:
         """Split a batch into retries, reused ids and new events (also within the batch)."""
         outcomes: list[Outcome] = []
-        fresh: list[_Prepared] = []
+        fresh: list[Prepared] = []
         in_batch: dict[uuid.UUID, str] = {}
         for p in prepared:
             event_id = p.candidate.valid.event.event_id
@@ -125,7 +131,7 @@ class EventStore:
 
     @staticmethod
     async def _claim_credits(
-        conn: asyncpg.Connection, fresh: list[_Prepared], seqs: dict[int, int]
+        conn: asyncpg.Connection, fresh: list[Prepared], seqs: dict[int, int]
     ) -> set[int]:
         """Indexes of the events that are the first for their (citizen, metric)."""
         first: dict[tuple[str, str], int] = {}
@@ -143,7 +149,7 @@ class EventStore:
     async def _insert(
         self,
         conn: asyncpg.Connection,
-        fresh: list[_Prepared],
+        fresh: list[Prepared],
         seqs: dict[int, int],
         credited: set[int],
         received_at: dt.datetime,

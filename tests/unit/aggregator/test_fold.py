@@ -6,7 +6,7 @@ import pytest
 from tally06.events import FACT_FIELDS, FactRows, ProgressChange
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.exceptions import UnknownSchema
-from tally06_aggregator.fold import fold
+from tally06_aggregator.fold import Step, expand, fold
 from tally06_aggregator.progress import progress_messages
 
 
@@ -97,3 +97,29 @@ def test_progress_messages_match_the_contract():
     assert key == b"TH-03"
     assert change.daily["activated_l1"].credited == 5
     assert change.total["activated_l1"].version == 10
+
+
+def test_a_step_folds_on_arrival_from_the_positions_the_worker_expects():
+    step = Step()
+    first = FactRows("TH-03", [fact(4), fact(5)])
+    step.add([first], [b"first"], {"TH-03": 3})
+    step.add([FactRows("TH-03", [fact(5), fact(7)]), FactRows("TH-05", [fact(2, team="TH-05-C01-T1")])],
+             [b"second", b"third"], {"TH-03": 99})  # expected positions of keys already in the step are ignored
+    assert step.start == {"TH-03": 3, "TH-05": 0}
+    assert step.end == {"TH-03": 7, "TH-05": 2}
+    assert (step.raw, step.facts) == ([b"first", b"second", b"third"], 5)
+    deltas = expand(step.counted)
+    assert (deltas.applied, deltas.skipped) == (4, 1)
+    assert deltas.unit_total[("TH", "activated_l1")] == [4, 0]
+
+
+def test_step_and_one_fold_agree():
+    batches = [FactRows("TH-03", [fact(s, credited=s % 3 > 0, day=f"2024-10-2{s % 5}") for s in range(1, 40)]),
+               FactRows("TH-03", [fact(s) for s in range(30, 45)], prev_seq=29),
+               FactRows("TH-07", [fact(s, team="TH-07-C02-T3") for s in range(5, 9)], prev_seq=4)]
+    step = Step()
+    for batch in batches:
+        step.add([batch], [b""], {"TH-07": 4})
+    whole, moved = fold(batches, {"TH-07": 4})
+    assert expand(step.counted) == whole
+    assert step.end == moved
