@@ -7,18 +7,21 @@ never read a later number before an earlier one becomes visible.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
+from prometheus_client import Counter
 
 from tally06.events import SCHEMA_VERSION, local_day
 from tally06.pii import CitizenProtector, SealedPii
 from tally06_ingest.validation import ValidEvent
 
 NOTIFY_CHANNEL = "tally06_events"
+
+RETRIED = Counter("tally06_ingest_writes_retried_total",
+                  "Writes looked at again because another process stored one of their ids meanwhile")
 
 
 class Status(enum.StrEnum):
@@ -78,29 +81,41 @@ class EventStore:
     async def write(self, prepared: list[Prepared]) -> list[Outcome]:
         if not prepared:
             return []
-        async with self._pool.acquire() as conn, conn.transaction():
-            last_seq, now = await conn.fetchrow("SELECT last_seq, clock_timestamp() FROM event_seq FOR UPDATE")
+        async with self._pool.acquire() as conn:
+            try:
+                outcomes, stored = await self._write(conn, prepared, lock_first=False)
+            except asyncpg.UniqueViolationError:
+                # Another writer stored one of these ids between the look-up and the insert (a
+                # phone retrying through another ingest process): look again, under the lock.
+                RETRIED.inc()
+                outcomes, stored = await self._write(conn, prepared, lock_first=True)
+        return sorted(outcomes + stored, key=lambda o: o.index)
+
+    async def _write(
+        self, conn: asyncpg.Connection, prepared: list[Prepared], *, lock_first: bool
+    ) -> tuple[list[Outcome], list[Outcome]]:
+        # Every writer holds the sequence lock in turn, from numbering to commit, so numbers
+        # commit in order. The look-up of known ids runs before it, and numbering, credits,
+        # events and sealed data are one statement: the lock is held for one round trip and
+        # the commit, not for every step of the write.
+        async with conn.transaction():
+            if lock_first:
+                await conn.execute("SELECT 1 FROM event_seq FOR UPDATE")
             known = {
                 r["event_id"]: (r["content_digest"], r["seq"], r["credited"])
                 for r in await conn.fetch(
-                    "SELECT event_id, content_digest, seq, credited FROM events "
-                    "WHERE event_id = ANY($1::uuid[])",
+                    "SELECT event_id, content_digest, seq, credited FROM events WHERE event_id = ANY($1::uuid[])",
                     [p.candidate.valid.event.event_id for p in prepared],
                 )
             }
             outcomes, fresh = self._classify(prepared, known)
             if not fresh:
-                return outcomes
-            seqs = {p.candidate.index: last_seq + n for n, p in enumerate(fresh, start=1)}
-            credited = await self._claim_credits(conn, fresh, seqs)
-            await self._insert(conn, fresh, seqs, credited, now)
-            new_last = last_seq + len(fresh)
-            await conn.execute("WITH moved AS (UPDATE event_seq SET last_seq = $1) SELECT pg_notify($2, $3)",
-                               new_last, NOTIFY_CHANNEL, str(new_last))
-        for p in fresh:
-            i = p.candidate.index
-            outcomes.append(Outcome(i, Status.ACCEPTED, seqs[i], i in credited))
-        return sorted(outcomes, key=lambda o: o.index)
+                return outcomes, []
+            rows = await conn.fetch(_APPEND, *_columns(fresh), SCHEMA_VERSION, NOTIFY_CHANNEL)
+        credited = {r["seq"]: r["credited"] for r in rows}
+        first = min(credited)
+        return outcomes, [Outcome(p.candidate.index, Status.ACCEPTED, first + n, credited[first + n])
+                          for n, p in enumerate(fresh)]
 
     @staticmethod
     def _classify(
@@ -129,50 +144,56 @@ class EventStore:
                 fresh.append(p)
         return outcomes, fresh
 
-    @staticmethod
-    async def _claim_credits(
-        conn: asyncpg.Connection, fresh: list[Prepared], seqs: dict[int, int]
-    ) -> set[int]:
-        """Indexes of the events that are the first for their (citizen, metric)."""
-        first: dict[tuple[str, str], int] = {}
-        for p in fresh:
-            first.setdefault((p.citizen_key, p.candidate.valid.event.metric.value), p.candidate.index)
-        keys = list(first)
-        won = await conn.fetch(
-            "INSERT INTO credits (citizen_key, metric, seq) "
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-            "ON CONFLICT DO NOTHING RETURNING citizen_key, metric",
-            [k[0] for k in keys], [k[1] for k in keys], [seqs[first[k]] for k in keys],
-        )
-        return {first[(r["citizen_key"], r["metric"])] for r in won}
-
-    async def _insert(
-        self,
-        conn: asyncpg.Connection,
-        fresh: list[Prepared],
-        seqs: dict[int, int],
-        credited: set[int],
-        received_at: dt.datetime,
-    ) -> None:
-        events, pii = [], []
-        for p in fresh:
-            event, lineage = p.candidate.valid.event, p.candidate.valid.lineage
-            seq = seqs[p.candidate.index]
-            events.append((
-                seq, event.event_id, p.digest, SCHEMA_VERSION, event.type.value, event.level,
-                event.metric.value, event.occurred_at, local_day(event.occurred_at), received_at,
-                lineage.province, lineage.district, lineage.commune, lineage.team, event.officer,
-                p.citizen_key, p.candidate.index in credited, p.candidate.token_id,
-            ))
-            pii.append((seq, p.citizen_key, p.sealed.key_id, p.sealed.blob, received_at))
-        await conn.copy_records_to_table("events", records=events, columns=_EVENT_COLUMNS)
-        await conn.copy_records_to_table(
-            "citizen_pii", records=pii, columns=("seq", "citizen_key", "key_id", "sealed", "created_at")
-        )
 
 
-_EVENT_COLUMNS = (
-    "seq", "event_id", "content_digest", "schema_version", "type", "level", "metric",
-    "occurred_at", "day", "received_at", "province", "district", "commune", "team", "officer",
-    "citizen_key", "credited", "token_id",
+def _columns(fresh: list[Prepared]) -> list[list[object]]:
+    """The statement's arrays, one element per new event in posting order. Only the first event
+    of a (citizen, metric) in the batch claims its credit; the claim wins unless an earlier
+    batch holds it."""
+    claimed: set[tuple[str, str]] = set()
+    columns: list[list[object]] = [[] for _ in range(17)]
+    for p in fresh:
+        event, lineage = p.candidate.valid.event, p.candidate.valid.lineage
+        claim = (p.citizen_key, event.metric.value)
+        first_claim = claim not in claimed
+        claimed.add(claim)
+        for column, value in zip(columns, (
+            event.event_id, p.digest, event.type.value, event.level, event.metric.value, event.occurred_at,
+            local_day(event.occurred_at), lineage.province, lineage.district, lineage.commune, lineage.team,
+            event.officer, p.citizen_key, first_claim, p.candidate.token_id, p.sealed.key_id, p.sealed.blob,
+        ), strict=True):
+            column.append(value)
+    return columns
+
+
+# One statement under the sequence lock: take it and number the events (notifying the relay,
+# delivered at commit), claim credits, store the events and their sealed personal data.
+_APPEND = """
+WITH moved AS (
+    UPDATE event_seq SET last_seq = last_seq + cardinality($1::uuid[])
+    RETURNING last_seq - cardinality($1::uuid[]) AS base, clock_timestamp() AS at, pg_notify($19, last_seq::text)
+), x AS (
+    SELECT m.base + e.n AS seq, m.at, e.*
+    FROM moved m, unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[],
+                         $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                         $14::boolean[], $15::text[], $16::text[], $17::bytea[]) WITH ORDINALITY
+        AS e(event_id, content_digest, type, level, metric, occurred_at, day, province, district, commune, team,
+             officer, citizen_key, first_claim, token_id, key_id, sealed, n)
+), won AS (
+    INSERT INTO credits (citizen_key, metric, seq)
+    SELECT citizen_key, metric, seq FROM x WHERE first_claim
+    ON CONFLICT DO NOTHING
+    RETURNING citizen_key, metric
+), stored AS (
+    INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, occurred_at, day,
+                        received_at, province, district, commune, team, officer, citizen_key, credited, token_id)
+    SELECT x.seq, x.event_id, x.content_digest, $18::smallint, x.type, x.level, x.metric, x.occurred_at, x.day, x.at,
+           x.province, x.district, x.commune, x.team, x.officer, x.citizen_key, w.citizen_key IS NOT NULL, x.token_id
+    FROM x LEFT JOIN won w ON x.first_claim AND w.citizen_key = x.citizen_key AND w.metric = x.metric
+    RETURNING seq, credited
+), sealed AS (
+    INSERT INTO citizen_pii (seq, citizen_key, key_id, sealed, created_at)
+    SELECT seq, citizen_key, key_id, sealed, at FROM x
 )
+SELECT seq, credited FROM stored
+"""
