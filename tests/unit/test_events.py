@@ -1,6 +1,7 @@
 import datetime as dt
 import uuid
 
+import orjson
 import pytest
 from pydantic import ValidationError
 
@@ -65,6 +66,22 @@ def test_canonical_content_ignores_offset_of_the_same_instant():
     body = factories.event(occurred_at=dt.datetime(2024, 10, 25, 3, 0, tzinfo=dt.UTC))
     same_instant = dict(body, occurred_at="2024-10-25T10:00:00+07:00")
     assert DeviceEvent.model_validate(body).canonical() == DeviceEvent.model_validate(same_instant).canonical()
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"type": "app_installed", "level": None}, {"level": 2},
+    {"citizen_body": {"id_number": "038095001234"}},  # no name, no phone
+    {"citizen_body": {"id_number": "038095001234", "full_name": "  Lê Thị Hoa ", "phone": "+84 912 345 678"}},
+    {"occurred_at": dt.datetime(2024, 10, 25, 23, 59, 59, 123456, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+     "officer": "CA.th-03_x"},
+])
+def test_canonical_bytes_are_the_json_dump_that_stored_digests_were_made_of(changes):
+    """Digests of events stored before the hand-written form must still match their retries."""
+    event = DeviceEvent.model_validate(factories.event(**changes))
+    body = event.model_dump(mode="json")
+    body["occurred_at"] = event.occurred_at.astimezone(dt.UTC).isoformat()
+    assert event.canonical() == orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    assert event.citizen_values() == event.citizen.model_dump()
 
 
 def test_events_are_immutable():

@@ -17,18 +17,21 @@ from tally06_ingest.settings import IngestSettings
 _bearer = HTTPBearer(auto_error=False, description="Device token issued by `tally06 token issue`")
 
 
-def get_runtime(request: Request) -> IngestRuntime:
+# Dependencies are coroutines even when they do no I/O: FastAPI runs plain functions in its
+# thread pool, a thread hop per dependency per request, and the rate limiters they touch
+# belong to the event loop's thread.
+async def get_runtime(request: Request) -> IngestRuntime:
     return request.app.state.runtime
 
 
 Runtime = Annotated[IngestRuntime, Depends(get_runtime)]
 
 
-def get_settings(runtime: Runtime) -> IngestSettings:
+async def get_settings(runtime: Runtime) -> IngestSettings:
     return runtime.settings
 
 
-def get_registry(runtime: Runtime) -> OrgRegistry:
+async def get_registry(runtime: Runtime) -> OrgRegistry:
     return runtime.registry
 
 

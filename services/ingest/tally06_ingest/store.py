@@ -72,7 +72,7 @@ class EventStore:
             candidate,
             citizen_key,
             self._protector.content_digest(event.canonical()),
-            self._protector.seal(event.citizen.model_dump(), associated=citizen_key),
+            self._protector.seal(event.citizen_values(), associated=citizen_key),
         )
 
     async def append(self, candidates: list[Candidate]) -> list[Outcome]:

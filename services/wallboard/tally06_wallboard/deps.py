@@ -17,14 +17,17 @@ from tally06_wallboard.sessions import COOKIE, Principal
 _bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/token")
 
 
-def get_runtime(request: Request) -> WallboardRuntime:
+# Dependencies are coroutines even when they do no I/O: FastAPI runs plain functions in its
+# thread pool, a thread hop per dependency per request, and the rate limiters they touch
+# belong to the event loop's thread.
+async def get_runtime(request: Request) -> WallboardRuntime:
     return request.app.state.runtime
 
 
 Runtime = Annotated[WallboardRuntime, Depends(get_runtime)]
 
 
-def get_reports(runtime: Runtime) -> Reports:
+async def get_reports(runtime: Runtime) -> Reports:
     return runtime.reports
 
 
@@ -51,7 +54,7 @@ async def get_principal(
 MAX_SIGN_IN_BYTES = 4096
 
 
-def admit_sign_in(request: Request, runtime: Runtime) -> None:
+async def admit_sign_in(request: Request, runtime: Runtime) -> None:
     """Sign-in attempts per client address, before any password is checked; and a sign-in is
     a few dozen bytes, so a large body is refused before it is read."""
     if int(request.headers.get("content-length") or 0) > MAX_SIGN_IN_BYTES:
