@@ -6,7 +6,6 @@ from importlib import resources
 
 import asyncpg
 import structlog
-from asyncpg.exceptions._base import InternalClientError
 
 log = structlog.get_logger(__name__)
 
@@ -17,7 +16,7 @@ _MIGRATION_LOCK = 6_060_001
 # connection broken in the middle of a query. Services answer 503 (or retry) for these, never 500.
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError,
-    InternalClientError,
+    asyncpg.InternalClientError,
 )
 
 

@@ -5,8 +5,10 @@ Field devices are not users: they hold device tokens bound to one team (``tally0
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -47,9 +49,14 @@ FIRST_LOCK_S = 30
 MAX_LOCK_S = 15 * 60
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist takes as long as a real check, so the
-# answer time does not tell which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against this when the user does not exist takes as long as a real check, so the
+    # answer time does not tell which usernames exist. Made on first use: hashing takes about
+    # 0.1 s, which every CLI command and service start would otherwise pay.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,11 @@ async def sign_in(pool: asyncpg.Pool, username: str, password: str, now: dt.date
         f"SELECT {_COLUMNS}, password_hash, failed_sign_ins, locked_until FROM users WHERE username = $1",
         username)
     if row is None or row["disabled_at"] is not None:
-        _verify(_DUMMY_HASH, password)
+        await _verify(_dummy_hash(), password)
         return SignInResult(SignIn.WRONG)
     if row["locked_until"] is not None and row["locked_until"] > now:
         return SignInResult(SignIn.LOCKED, retry_after_s=max(1, int((row["locked_until"] - now).total_seconds()) + 1))
-    if not _verify(row["password_hash"], password):
+    if not await _verify(row["password_hash"], password):
         failures = row["failed_sign_ins"] + 1
         wait = lock_seconds(failures)
         await pool.execute("UPDATE users SET failed_sign_ins = $2, locked_until = $3 WHERE id = $1",
@@ -162,7 +169,13 @@ async def sign_in(pool: asyncpg.Pool, username: str, password: str, now: dt.date
     return SignInResult(SignIn.OK, _user(row))
 
 
-def _verify(password_hash: str, password: str) -> bool:
+async def _verify(password_hash: str, password: str) -> bool:
+    # Argon2 takes tens of milliseconds of CPU by design; in a thread, so the read API's other
+    # requests and live streams are not held while it runs.
+    return await asyncio.to_thread(_matches, password_hash, password)
+
+
+def _matches(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

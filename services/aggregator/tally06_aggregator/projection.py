@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import structlog
-
 from prometheus_client import Counter
 
 from tally06_aggregator.decode import decode_batch
