@@ -8,7 +8,6 @@ stay readable until re-encrypted.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import re
@@ -79,6 +78,7 @@ class KeyRing:
             raise KeyConfigError("TALLY06_PII_KEYS: at least one key is required")
         self._ids = tuple(ring)
         self._ring = ring
+        self._active = ring[self._ids[0]]
 
     @property
     def active_id(self) -> str:
@@ -94,8 +94,8 @@ class KeyRing:
 
     def seal(self, values: dict[str, str | None], associated: str) -> SealedPii:
         nonce = os.urandom(_NONCE_BYTES)
-        blob = self._ring[self.active_id].encrypt(nonce, orjson.dumps(values), associated.encode())
-        return SealedPii(self.active_id, nonce + blob)
+        blob = self._active.encrypt(nonce, orjson.dumps(values), associated.encode())
+        return SealedPii(self._ids[0], nonce + blob)
 
     def open(self, sealed: SealedPii, associated: str) -> dict[str, str | None]:
         try:
@@ -123,11 +123,11 @@ class CitizenProtector:
 
     def citizen_key(self, id_number: str) -> str:
         """Stable pseudonymous identity of a citizen (HMAC-SHA256 of the CCCD)."""
-        return hmac.new(self._hmac_key, id_number.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._hmac_key, id_number.encode(), "sha256").hex()
 
     def content_digest(self, canonical: bytes) -> str:
         """Digest of an event's content; keyed because the content includes the CCCD."""
-        return hmac.new(self._hmac_key, b"content:" + canonical, hashlib.sha256).hexdigest()
+        return hmac.digest(self._hmac_key, b"content:" + canonical, "sha256").hex()
 
     def seal(self, values: dict[str, str | None], associated: str) -> SealedPii:
         return self._keys.seal(values, associated)

@@ -10,8 +10,6 @@ durable, and a failed commit fails every post in it, so nothing is acknowledged 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-
 from tally06_ingest.store import Candidate, EventStore, Outcome, Prepared
 
 
@@ -43,23 +41,17 @@ class GroupAppender:
     async def _write_queued(self) -> None:
         while self._queue:
             group = self._next_group()
-            merged: list[Prepared] = []
-            origin: dict[int, tuple[int, int]] = {}  # merged index → (post, index in the post)
-            for post, (prepared, _) in enumerate(group):
-                for item in prepared:
-                    origin[len(merged)] = (post, item.candidate.index)
-                    merged.append(replace(item, candidate=replace(item.candidate, index=len(merged))))
             try:
-                outcomes = await self._store.write(merged)
+                # The store answers in the order it was given the events: each post's answers
+                # are its slice, and keep the post's own item indexes.
+                outcomes = await self._store.write([item for prepared, _ in group for item in prepared])
             except Exception as exc:  # noqa: BLE001 - every post of the group learns of it
                 for _, done in group:
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            answers: list[list[Outcome]] = [[] for _ in group]
-            for outcome in outcomes:
-                post, index = origin[outcome.index]
-                answers[post].append(replace(outcome, index=index))
-            for (_, done), answer in zip(group, answers, strict=True):
+            start = 0
+            for prepared, done in group:
                 if not done.done():
-                    done.set_result(answer)
+                    done.set_result(outcomes[start:start + len(prepared)])
+                start += len(prepared)

@@ -79,21 +79,19 @@ class EventStore:
         return await self.write(self.prepare(candidates))
 
     async def write(self, prepared: list[Prepared]) -> list[Outcome]:
+        """One outcome per prepared event, in the same order."""
         if not prepared:
             return []
         async with self._pool.acquire() as conn:
             try:
-                outcomes, stored = await self._write(conn, prepared, lock_first=False)
+                return await self._write(conn, prepared, lock_first=False)
             except asyncpg.UniqueViolationError:
                 # Another writer stored one of these ids between the look-up and the insert (a
                 # phone retrying through another ingest process): look again, under the lock.
                 RETRIED.inc()
-                outcomes, stored = await self._write(conn, prepared, lock_first=True)
-        return sorted(outcomes + stored, key=lambda o: o.index)
+                return await self._write(conn, prepared, lock_first=True)
 
-    async def _write(
-        self, conn: asyncpg.Connection, prepared: list[Prepared], *, lock_first: bool
-    ) -> tuple[list[Outcome], list[Outcome]]:
+    async def _write(self, conn: asyncpg.Connection, prepared: list[Prepared], *, lock_first: bool) -> list[Outcome]:
         # Every writer holds the sequence lock in turn, from numbering to commit, so numbers
         # commit in order. The look-up of known ids runs before it, and numbering, credits,
         # events and sealed data are one statement: the lock is held for one round trip and
@@ -110,40 +108,43 @@ class EventStore:
             }
             outcomes, fresh = self._classify(prepared, known)
             if not fresh:
-                return outcomes, []
-            rows = await conn.fetch(_APPEND, *_columns(fresh), SCHEMA_VERSION, NOTIFY_CHANNEL)
+                return outcomes  # type: ignore[return-value] - every slot is filled
+            rows = await conn.fetch(_APPEND, *_columns([prepared[i] for i in fresh]), SCHEMA_VERSION, NOTIFY_CHANNEL)
         credited = {r["seq"]: r["credited"] for r in rows}
         first = min(credited)
-        return outcomes, [Outcome(p.candidate.index, Status.ACCEPTED, first + n, credited[first + n])
-                          for n, p in enumerate(fresh)]
+        for n, i in enumerate(fresh):
+            outcomes[i] = Outcome(prepared[i].candidate.index, Status.ACCEPTED, first + n, credited[first + n])
+        return outcomes  # type: ignore[return-value]
 
     @staticmethod
     def _classify(
         prepared: list[Prepared], known: dict[uuid.UUID, tuple[str, int, bool]]
-    ) -> tuple[list[Outcome], list[Prepared]]:
-        """Split a batch into retries, reused ids and new events (also within the batch)."""
-        outcomes: list[Outcome] = []
-        fresh: list[Prepared] = []
+    ) -> tuple[list[Outcome | None], list[int]]:
+        """Outcomes of retries and reused ids (also within the batch), in the batch's order, and
+        the positions of the new events, whose slots stay empty until they are stored."""
+        outcomes: list[Outcome | None] = []
+        fresh: list[int] = []
         in_batch: dict[uuid.UUID, str] = {}
-        for p in prepared:
+        for position, p in enumerate(prepared):
             event_id = p.candidate.valid.event.event_id
             index = p.candidate.index
+            outcome: Outcome | None = None
             if event_id in known:
                 digest, seq, was_credited = known[event_id]
                 if digest == p.digest:
-                    outcomes.append(Outcome(index, Status.DUPLICATE, seq, was_credited))
+                    outcome = Outcome(index, Status.DUPLICATE, seq, was_credited)
                 else:
-                    outcomes.append(Outcome(index, Status.REJECTED, reason="already used for an event with different content"))
+                    outcome = Outcome(index, Status.REJECTED, reason="already used for an event with different content")
             elif event_id in in_batch:
                 if in_batch[event_id] == p.digest:
-                    outcomes.append(Outcome(index, Status.DUPLICATE))
+                    outcome = Outcome(index, Status.DUPLICATE)
                 else:
-                    outcomes.append(Outcome(index, Status.REJECTED, reason="used twice in this batch with different content"))
+                    outcome = Outcome(index, Status.REJECTED, reason="used twice in this batch with different content")
             else:
                 in_batch[event_id] = p.digest
-                fresh.append(p)
+                fresh.append(position)
+            outcomes.append(outcome)
         return outcomes, fresh
-
 
 
 def _columns(fresh: list[Prepared]) -> list[list[object]]:
