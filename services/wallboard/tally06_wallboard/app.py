@@ -14,16 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from tally06.database import DATABASE_UNAVAILABLE
 from tally06.http_security import SecurityHeaders
-
-from tally06_wallboard.exceptions import (
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    TooLarge,
-    TooManyAttempts,
-    Unauthenticated,
-    Unavailable,
-)
+from tally06_wallboard.exceptions import WallboardError
 from tally06_wallboard.routers import alerts, auth, board, flags, health, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.runtime import WallboardRuntime
@@ -79,29 +70,9 @@ def create_app(settings: WallboardSettings) -> FastAPI:
     # Outermost, so every answer carries the headers, errors included.
     app.add_middleware(SecurityHeaders, content_security_policy=BOARD_CSP, csp_exempt_paths=("/docs",))
 
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _error(422 if isinstance(exc, InvalidRequest) else 404, exc.field, exc.message)
-
-    @app.exception_handler(Unauthenticated)
-    async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
-        return _error(401, exc.field, exc.message, {"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(TooLarge)
-    async def _too_large(_: Request, exc: TooLarge) -> JSONResponse:
-        return _error(413, exc.field, exc.message)
-
-    @app.exception_handler(Unavailable)
-    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-        return _error(503, exc.field, exc.message)
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return _error(403, exc.field, exc.message)
-
-    @app.exception_handler(TooManyAttempts)
-    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
-        return _error(429, exc.field, exc.message, {"Retry-After": str(exc.retry_after_s)})
+    @app.exception_handler(WallboardError)
+    async def _refused(_: Request, exc: WallboardError) -> JSONResponse:
+        return _error(exc.status, exc.field, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

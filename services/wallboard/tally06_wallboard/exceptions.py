@@ -1,38 +1,69 @@
-"""Errors of the wallboard service, answered as {"detail": [{"field", "message"}]}."""
+"""Errors of the wallboard service, answered as {"detail": [{"field", "message"}]} with the
+status (and headers) each kind carries."""
 
 from tally06.exceptions import Tally06Error
 
 
-class NotFound(Tally06Error):
+class WallboardError(Tally06Error):
+    status = 400
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
 
-
-class InvalidRequest(NotFound):
-    """A parameter the schema accepts but the request cannot be served with (answered 422)."""
-
-
-class Unauthenticated(NotFound):
-    """No session, or one that expired, was tampered with or was ended (answered 401)."""
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return None
 
 
-class Forbidden(NotFound):
-    """A signed-in user asked for something outside their role or their units (answered 403)."""
+class NotFound(WallboardError):
+    status = 404
 
 
-class TooManyAttempts(NotFound):
-    """Sign-in refused for a while after wrong passwords (answered 429 with Retry-After)."""
+class InvalidRequest(WallboardError):
+    """A parameter the schema accepts but the request cannot be served with."""
+
+    status = 422
+
+
+class Unauthenticated(WallboardError):
+    """No session, or one that expired, was tampered with or was ended."""
+
+    status = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(WallboardError):
+    """A signed-in user asked for something outside their role or their units."""
+
+    status = 403
+
+
+class TooManyAttempts(WallboardError):
+    """Sign-in refused for a while after wrong passwords."""
+
+    status = 429
 
     def __init__(self, field: str, message: str, retry_after_s: int) -> None:
         super().__init__(field, message)
         self.retry_after_s = retry_after_s
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
-class Unavailable(NotFound):
-    """Something this request needs is not configured or not reachable (answered 503)."""
+
+class Unavailable(WallboardError):
+    """Something this request needs is not configured or not reachable."""
+
+    status = 503
 
 
-class TooLarge(NotFound):
-    """A request body over its limit (answered 413)."""
+class TooLarge(WallboardError):
+    """A request body over its limit."""
+
+    status = 413
