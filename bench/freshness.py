@@ -25,11 +25,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
+import orjson
 
 from bench.components import Bench, Service, module_runnable
-from bench.ingest import Body, CpuMeter, Workload, issue_tokens
+from bench.ingest import INGEST_WORKERS, Body, CpuMeter, Workload, issue_tokens
 from tally06.users import Role
 from tests.support.sessions import bearer, make_user
 
@@ -119,7 +121,7 @@ async def board_figures(client: httpx.AsyncClient) -> dict[str, int]:
     return figures
 
 
-async def open_loop(client: httpx.AsyncClient, conn: asyncpg.Connection, board: httpx.AsyncClient | None,
+async def open_loop(client: aiohttp.ClientSession, conn: asyncpg.Connection, board: httpx.AsyncClient | None,
                     workload: Workload, bodies: list[Body], rate_eps: float) -> dict[str, Any]:
     """Post ``bodies`` at ``rate_eps`` events/s on a fixed schedule; latency to visible counts."""
     size = len(bodies[0].events)
@@ -133,10 +135,12 @@ async def open_loop(client: httpx.AsyncClient, conn: asyncpg.Connection, board: 
         post = Post(n, body.district, len(body.events), start + n * interval)
         await asyncio.sleep(max(0.0, post.scheduled - time.perf_counter()))
         seen.sent(post)
-        response = await client.post("/v1/events", content=body.content, headers=workload.headers(body.team))
+        async with client.post("/v1/events", data=body.content, headers=workload.headers(body.team)) as response:
+            content = await response.read()
         accept.append(time.perf_counter() - post.scheduled)
-        response.raise_for_status()
-        answer = response.json()
+        if response.status != 200:
+            raise AssertionError(f"ingest answered {response.status}: {content[:300]!r}")
+        answer = orjson.loads(content)
         if answer["totals"]["accepted"] != len(body.events):
             raise AssertionError(f"ingest answered {answer['totals']} for {len(body.events)} new events")
         seen.answer(post, max(r["seq"] for r in answer["results"]))
@@ -209,7 +213,7 @@ async def measure_freshness(bench: Bench, *, loads: dict[str, float], seconds: f
                             batch: int = 100) -> dict[str, Any]:
     """Freshness percentiles per named load (events/s), all against one running stack."""
     dsn = await bench.fresh_database()
-    ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT")
+    ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=INGEST_WORKERS)
     relay = bench.service("tally06_ingest.relay", dsn, "TALLY06_RELAY_PORT")
     aggregator = bench.service("tally06_aggregator", dsn, "TALLY06_AGGREGATOR_PORT",
                                TALLY06_AGGREGATOR_APP_ID=f"fresh-{time.time_ns()}")
@@ -223,9 +227,11 @@ async def measure_freshness(bench: Bench, *, loads: dict[str, float], seconds: f
         results: dict[str, Any] = {"visible_in": READ_API if wallboard else READ_MODEL}
         if why_not:
             results["read_api_note"] = why_not
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with contextlib.AsyncExitStack() as stack:
-            client = await stack.enter_async_context(httpx.AsyncClient(base_url=ingest.url, timeout=60, limits=limits))
+            # aiohttp, as in the ingest section: at 80 % load httpx's pool with a couple of
+            # hundred connections took most of a core, and the sender fell behind its own schedule.
+            client = await stack.enter_async_context(aiohttp.ClientSession(
+                ingest.url, timeout=aiohttp.ClientTimeout(total=60), connector=aiohttp.TCPConnector(limit=200)))
             board = (await stack.enter_async_context(await signed_in_board(dsn, wallboard.url))
                      if wallboard else None)
             # Warm-up: the aggregator joins its group and counts; connections open.

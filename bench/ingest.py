@@ -32,6 +32,9 @@ from tally06.topics import TopicSpec, ensure_topics
 from tests.support import factories
 
 RAW_TOPIC = TopicSpec("bench.raw-events.v1", partitions=12)
+# One worker process per core, as a production ingest would run on this machine; every section
+# that loads ingest runs it so, or rates measured here would not fit it.
+INGEST_WORKERS = str(os.cpu_count() or 1)
 MODES = (("batch500", 500, 6), ("batch100", 100, 12), ("single", 1, 32))  # name, events/post, clients
 
 
@@ -192,9 +195,7 @@ async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 2
                      modes: tuple[tuple[str, int, int], ...] = MODES) -> dict[str, object]:
     """Sustained accepted events/s per post shape, the raw producer baseline, and ingest RSS."""
     dsn = await bench.fresh_database()
-    # One worker process per core, as a production ingest would run on this machine.
-    workers = str(os.cpu_count() or 1)
-    ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=workers)
+    ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=INGEST_WORKERS)
     relay = bench.service("tally06_ingest.relay", dsn, "TALLY06_RELAY_PORT")
     conn = await asyncpg.connect(dsn)
     try:
@@ -203,7 +204,7 @@ async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 2
         workload = Workload(await issue_tokens(dsn))
         cpu = CpuMeter({"ingest": ingest.process.pid, "relay": relay.process.pid, **bench.component_pids(),
                         "load_generator": os.getpid()}, alone=frozenset({"load_generator"}))
-        result: dict[str, object] = {"workers": int(workers)}
+        result: dict[str, object] = {"workers": int(INGEST_WORKERS)}
 
         raw_bodies: list[Body] = []
         if raw_events:

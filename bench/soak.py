@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
+import orjson
 
 from bench.components import Bench, ForeignLoad, Service, rss_mb
-from bench.ingest import Body, Workload, issue_tokens, run_ingest
+from bench.ingest import INGEST_WORKERS, Body, Workload, issue_tokens, run_ingest
 from bench.replay import start_optional_services
 
 LAG_SQL = """
@@ -44,7 +45,7 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
     say = console.print if console is not None else print
     dsn = await bench.fresh_database()
     services: dict[str, Service] = {
-        "ingest": bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT"),
+        "ingest": bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=INGEST_WORKERS),
         "relay": bench.service("tally06_ingest.relay", dsn, "TALLY06_RELAY_PORT"),
         "aggregator": bench.service("tally06_aggregator", dsn, "TALLY06_AGGREGATOR_PORT",
                                     TALLY06_AGGREGATOR_APP_ID=f"soak-{time.time_ns()}"),
@@ -68,19 +69,19 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
         fresh: list[float] = []
         in_flight: set[asyncio.Task[None]] = set()
         posted = 0
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=services["ingest"].url, timeout=60, limits=limits) as client:
+        async with aiohttp.ClientSession(services["ingest"].url, timeout=aiohttp.ClientTimeout(total=60),
+                                         connector=aiohttp.TCPConnector(limit=200)) as client:
 
             async def post(body: Body, scheduled: float) -> None:
                 nonlocal posted
                 try:
-                    response = await client.post("/v1/events", content=body.content,
-                                                 headers=workload.headers(body.team))
-                    response.raise_for_status()
-                    answer = response.json()
+                    async with client.post("/v1/events", data=body.content,
+                                           headers=workload.headers(body.team)) as response:
+                        response.raise_for_status()
+                        answer = orjson.loads(await response.read())
                     posted += answer["totals"]["accepted"]
                     pending[(body.team.split("-C")[0], max(r["seq"] for r in answer["results"]))] = scheduled
-                except (httpx.HTTPError, KeyError, ValueError) as exc:
+                except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as exc:
                     errors.append(f"{time.strftime('%H:%M:%S')} {type(exc).__name__}: {exc}"[:300])
 
             async def sender(until: float) -> None:

@@ -3,9 +3,12 @@ this is what notices when the contract or the read API moves under it."""
 
 import asyncio
 
+import aiohttp
+import asyncpg
 import httpx
 
-from bench.freshness import board_figures, signed_in_board
+from bench.freshness import board_figures, open_loop, signed_in_board
+from bench.ingest import Workload, issue_tokens
 from bench.replay import bare_consumer, publish_like_the_relay
 from tally06.topics import ensure_topics
 
@@ -25,3 +28,24 @@ async def test_freshness_reads_the_board_as_a_signed_in_user(database, start_ser
     assert figures == {} or all(isinstance(v, int) for v in figures.values())
     async with httpx.AsyncClient(base_url=wallboard.url) as anonymous:
         assert (await anonymous.get("/v1/units")).status_code == 401
+
+
+async def test_freshness_open_loop_times_posts_to_the_read_model_and_the_board(own_broker, database, start_service):
+    # A broker of its own: the aggregator counts every fact on its topic, other tests' included.
+    names = ("ingest", "relay", "aggregator", "wallboard")
+    budget = {"TALLY06_USER_RATE_PER_S": "1000", "TALLY06_USER_RATE_BURST": "1000"}  # as the bench's observer
+    procs = [start_service(name, bootstrap=own_broker.bootstrap, ready=False, **(budget if name == "wallboard" else {}))
+             for name in names]
+    for proc in procs:
+        await asyncio.to_thread(proc.wait_ready, "/readyz", 60)
+    ingest, wallboard = procs[0], procs[3]
+    workload = Workload(await issue_tokens(database, every=50))
+    conn = await asyncpg.connect(database)
+    try:
+        async with aiohttp.ClientSession(ingest.url) as client, await signed_in_board(database, wallboard.url) as board:
+            result = await asyncio.wait_for(
+                open_loop(client, conn, board, workload, workload.bodies(4, 25), rate_eps=200), 90)
+    finally:
+        await conn.close()
+    assert result["samples"] == 4 and result["read_model"]["samples"] == 4
+    assert 0 < result["p50"] <= result["p99"] < 60_000
