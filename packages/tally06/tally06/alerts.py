@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from tally06.pii import _decode_key
+from tally06.pii import derived_key
 
 
 class Rule(enum.StrEnum):
@@ -131,7 +131,7 @@ async def acknowledge(
 
 def ack_key(hmac_key: str) -> bytes:
     """The key that signs acknowledgement links, derived so it never equals the identity key."""
-    return hmac.new(_decode_key(hmac_key, "TALLY06_HMAC_KEY"), b"tally06 alert acknowledgement", hashlib.sha256).digest()
+    return derived_key(hmac_key, b"tally06 alert acknowledgement")
 
 
 def ack_token(key: bytes, alert_id: int, recipient_id: int) -> str:

@@ -420,9 +420,9 @@ def token_revoke(token_id: str, actor: AdminActorOption = None) -> None:
 
     async def work(conn: asyncpg.Connection) -> bool:
         async with conn.transaction():
-            if not await revoke_token(conn, token_id):
+            team = await revoke_token(conn, token_id)
+            if team is None:
                 return False
-            team = await conn.fetchval("SELECT team FROM device_tokens WHERE id = $1", token_id)
             await _audit(conn, actor, "token.revoke", f"token {token_id}",
                          f"device token {token_id} of team {team} revoked", unit=team, row_count=1)
         return True

@@ -31,6 +31,12 @@ def _decode_key(text: str, what: str) -> bytes:
     return raw
 
 
+def derived_key(hmac_key: str, purpose: bytes) -> bytes:
+    """A key of its own for ``purpose`` (signing links, sessions), derived from the identity key
+    so that no extra secret is needed; it cannot be turned back into the identity key."""
+    return hmac.digest(_decode_key(hmac_key, "TALLY06_HMAC_KEY"), purpose, "sha256")
+
+
 def new_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
 

@@ -41,12 +41,12 @@ async def issue_token(conn: asyncpg.Connection | asyncpg.Pool, team: str, label:
     return token_id, token
 
 
-async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: str) -> bool:
-    status = await conn.execute(
-        "UPDATE device_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: str) -> str | None:
+    """Revoke an active token; returns its team, or None when no active token has this id."""
+    return await conn.fetchval(
+        "UPDATE device_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING team",
         token_id,
     )
-    return status.endswith(" 1")
 
 
 async def find_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> DeviceToken | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import time
 
 import asyncpg
@@ -16,7 +14,7 @@ from tally06.clock import Clock, clock_from_setting
 from tally06.database import create_pool
 from tally06.org import OrgRegistry
 from tally06.org_store import load_org
-from tally06.pii import _decode_key
+from tally06.pii import derived_key
 from tally06.projection_lag import read_model_backlog
 from tally06_notifier.channels import Channels
 from tally06_notifier.channels.console import ConsoleChannel
@@ -40,8 +38,7 @@ LEADING = Gauge("tally06_notifier_leading", "1 while this worker evaluates and s
 def webhook_secret(settings: NotifierSettings) -> bytes:
     if settings.webhook_secret:
         return settings.webhook_secret.encode()
-    key = _decode_key(settings.hmac_key, "TALLY06_HMAC_KEY")
-    return hmac.new(key, b"tally06 webhook signing", hashlib.sha256).digest()
+    return derived_key(settings.hmac_key, b"tally06 webhook signing")
 
 
 def build_channels(settings: NotifierSettings) -> Channels:

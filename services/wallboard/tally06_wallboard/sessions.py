@@ -9,8 +9,6 @@ not expired yet.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ import asyncpg
 import jwt
 
 from tally06.exceptions import ConfigError
+from tally06.pii import derived_key
 from tally06.users import ACKNOWLEDGING_ROLES, Role, User, find_user
 from tally06_wallboard.exceptions import Forbidden, Unauthenticated
 from tally06_wallboard.hierarchy import Tree
@@ -36,7 +35,7 @@ def session_key(auth_secret: str, hmac_key: str) -> bytes:
         return auth_secret.encode()
     if not hmac_key:
         raise ConfigError("TALLY06_AUTH_SECRET or TALLY06_HMAC_KEY is needed to sign sessions")
-    return hmac.new(hmac_key.encode(), b"tally06 session tokens v1", hashlib.sha256).digest()
+    return derived_key(hmac_key, b"tally06 session tokens v1")
 
 
 @dataclass(frozen=True)
