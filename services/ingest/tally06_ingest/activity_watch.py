@@ -3,7 +3,7 @@ events' commit by a background task of this process.
 
 The event store's transaction holds the sequence lock, which every post waits for in turn, so
 nothing of this runs inside it: a post hands over its batch's counts (a dictionary update) and
-gets its answer at once. The writer takes everything handed over since its last write in one
+gets its answer at once. The writer takes everything handed over in the last half second in one
 short transaction, like group commit does for events. A crash can lose the counts of the last
 moments; a flag is a hint for a reviewer, not a figure anybody reports, so that is accepted in
 exchange for a write path that never waits for it.
@@ -52,11 +52,12 @@ def _utcnow() -> dt.datetime:
 
 class ActivityWatch:
     def __init__(self, pool: asyncpg.Pool, threshold: int, *, max_pending: int = 100_000,
-                 retry_s: float = 1.0, now: Callable[[], dt.datetime] = _utcnow) -> None:
+                 retry_s: float = 1.0, gather_s: float = 0.5, now: Callable[[], dt.datetime] = _utcnow) -> None:
         self._pool = pool
         self._threshold = threshold
         self._max_pending = max_pending
         self._retry_s = retry_s
+        self._gather_s = gather_s
         self._now = now
         self._pending: dict[OfficerHour, HourTally] = {}
         self._writer: asyncio.Task | None = None
@@ -90,6 +91,9 @@ class ActivityWatch:
 
     async def _write_pending(self) -> None:
         while self._pending:
+            # Counts gather a moment first: under load a write per post was a transaction per
+            # post, for a hint a reviewer reads minutes later.
+            await asyncio.sleep(self._gather_s)
             batch, self._pending = self._pending, {}
             try:
                 raised = await self._write(batch)
