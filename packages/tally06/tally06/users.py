@@ -102,6 +102,12 @@ def _user(row: asyncpg.Record) -> User:
 _COLUMNS = "id, username, display_name, role, unit, token_version, disabled_at"
 
 
+def _password_hash(password: str) -> str:
+    if len(password) < 10:
+        raise UserError("password", "at least 10 characters")
+    return _hasher.hash(password)
+
+
 async def create_user(conn: asyncpg.Connection | asyncpg.Pool, username: str, display_name: str, role: Role,
                       unit: str, password: str) -> User:
     kind = await conn.fetchval("SELECT kind FROM units WHERE code = $1", unit)
@@ -109,12 +115,10 @@ async def create_user(conn: asyncpg.Connection | asyncpg.Pool, username: str, di
         raise UserError("unit", f"no unit {unit!r}")
     if kind != ROLE_UNIT_KIND[role]:
         raise UserError("unit", f"a {role} belongs to a {ROLE_UNIT_KIND[role]}, and {unit} is a {kind}")
-    if len(password) < 10:
-        raise UserError("password", "at least 10 characters")
     try:
         row = await conn.fetchrow(
             f"INSERT INTO users (username, display_name, role, unit, password_hash) VALUES ($1, $2, $3, $4, $5) "
-            f"RETURNING {_COLUMNS}", username, display_name, role.value, unit, _hasher.hash(password))
+            f"RETURNING {_COLUMNS}", username, display_name, role.value, unit, _password_hash(password))
     except asyncpg.UniqueViolationError:
         raise UserError("username", f"{username!r} is taken") from None
     except asyncpg.CheckViolationError:
@@ -141,11 +145,9 @@ async def end_sessions(conn: asyncpg.Connection | asyncpg.Pool, username: str, *
 
 
 async def set_password(conn: asyncpg.Connection | asyncpg.Pool, username: str, password: str) -> bool:
-    if len(password) < 10:
-        raise UserError("password", "at least 10 characters")
     status = await conn.execute(
         "UPDATE users SET password_hash = $2, token_version = token_version + 1, failed_sign_ins = 0, "
-        "locked_until = NULL, disabled_at = NULL WHERE username = $1", username, _hasher.hash(password))
+        "locked_until = NULL, disabled_at = NULL WHERE username = $1", username, _password_hash(password))
     return status.endswith(" 1")
 
 
@@ -154,7 +156,7 @@ async def sign_in(pool: asyncpg.Pool, username: str, password: str, now: dt.date
         f"SELECT {_COLUMNS}, password_hash, failed_sign_ins, locked_until FROM users WHERE username = $1",
         username)
     if row is None or row["disabled_at"] is not None:
-        await _verify(_dummy_hash(), password)
+        await _verify(None, password)
         return SignInResult(SignIn.WRONG)
     if row["locked_until"] is not None and row["locked_until"] > now:
         return SignInResult(SignIn.LOCKED, retry_after_s=max(1, int((row["locked_until"] - now).total_seconds()) + 1))
@@ -169,15 +171,16 @@ async def sign_in(pool: asyncpg.Pool, username: str, password: str, now: dt.date
     return SignInResult(SignIn.OK, _user(row))
 
 
-async def _verify(password_hash: str, password: str) -> bool:
-    # Argon2 takes tens of milliseconds of CPU by design; in a thread, so the read API's other
-    # requests and live streams are not held while it runs.
+async def _verify(password_hash: str | None, password: str) -> bool:
+    """Check a password against a hash, or against the dummy when there is none. Argon2 takes
+    tens of milliseconds of CPU by design: in a thread, so the read API's other requests and
+    live streams are not held while it runs."""
     return await asyncio.to_thread(_matches, password_hash, password)
 
 
-def _matches(password_hash: str, password: str) -> bool:
+def _matches(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -47,7 +47,6 @@ async def get_principal(
     wait = runtime.user_limits.take(str(principal.user_id), time.monotonic())
     if wait:
         raise TooManyAttempts("session", "too many requests; slow down", retry_after(wait))
-    request.state.principal = principal
     return principal
 
 
