@@ -31,7 +31,7 @@ import httpx
 import orjson
 
 from bench.components import Bench, Service, module_runnable
-from bench.ingest import INGEST_WORKERS, Body, CpuMeter, Workload, issue_tokens
+from bench.ingest import INGEST_WORKERS, Body, CpuMeter, Workload, issue_tokens, open_loop_session
 from tally06.users import Role
 from tests.support.sessions import bearer, make_user
 
@@ -230,8 +230,7 @@ async def measure_freshness(bench: Bench, *, loads: dict[str, float], seconds: f
         async with contextlib.AsyncExitStack() as stack:
             # aiohttp, as in the ingest section: at 80 % load httpx's pool with a couple of
             # hundred connections took most of a core, and the sender fell behind its own schedule.
-            client = await stack.enter_async_context(aiohttp.ClientSession(
-                ingest.url, timeout=aiohttp.ClientTimeout(total=60), connector=aiohttp.TCPConnector(limit=200)))
+            client = await stack.enter_async_context(open_loop_session(ingest.url))
             board = (await stack.enter_async_context(await signed_in_board(dsn, wallboard.url))
                      if wallboard else None)
             # Warm-up: the aggregator joins its group and counts; connections open.

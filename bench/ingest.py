@@ -87,6 +87,12 @@ async def issue_tokens(dsn: str, every: int = 10) -> dict[str, str]:
         await conn.close()
 
 
+def open_loop_session(url: str) -> aiohttp.ClientSession:
+    """The HTTP client of the open-loop posters (freshness, soak): up to 200 connections, so a
+    post that is due never waits for a free one."""
+    return aiohttp.ClientSession(url, timeout=aiohttp.ClientTimeout(total=60), connector=aiohttp.TCPConnector(limit=200))
+
+
 async def closed_loop(url: str, workload: Workload, bodies: list[Body], clients: int,
                       seconds: float, *, top_up: bool = True) -> dict[str, float]:
     """Post ``bodies`` with ``clients`` concurrent clients until time is up, or until they run out

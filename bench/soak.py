@@ -24,7 +24,7 @@ import asyncpg
 import orjson
 
 from bench.components import Bench, ForeignLoad, Service, rss_mb
-from bench.ingest import INGEST_WORKERS, Body, Workload, issue_tokens, run_ingest
+from bench.ingest import INGEST_WORKERS, Body, Workload, issue_tokens, open_loop_session, run_ingest
 from bench.replay import start_optional_services
 
 LAG_SQL = """
@@ -69,8 +69,7 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
         fresh: list[float] = []
         in_flight: set[asyncio.Task[None]] = set()
         posted = 0
-        async with aiohttp.ClientSession(services["ingest"].url, timeout=aiohttp.ClientTimeout(total=60),
-                                         connector=aiohttp.TCPConnector(limit=200)) as client:
+        async with open_loop_session(services["ingest"].url) as client:
 
             async def post(body: Body, scheduled: float) -> None:
                 nonlocal posted

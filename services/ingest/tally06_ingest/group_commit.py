@@ -10,6 +10,7 @@ durable, and a failed commit fails every post in it, so nothing is acknowledged 
 from __future__ import annotations
 
 import asyncio
+
 from tally06_ingest.store import Candidate, EventStore, Outcome, Prepared
 
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
+import asyncpg
+from prometheus_client import REGISTRY
+
+from tally06.pii import CitizenProtector
+from tally06.reference import demo_org
+from tally06_ingest.store import Candidate, EventStore
+from tally06_ingest.validation import validate_event
+from tests.conftest import TEST_KEYS
 from tests.integration.ingest.test_events_api import ingest, post  # noqa: F401 - the fixture
 from tests.support import factories
 
@@ -35,16 +44,6 @@ async def test_two_processes_storing_the_same_new_ids_at_once_store_each_once(da
     """Two ingest processes (two stores, two pools) write posts sharing new ids at the same
     moment, as a phone retrying through another process does: the look-up before the sequence
     lock misses the other's write, the insert finds it, and the write is looked at again."""
-    import datetime as dt
-
-    import asyncpg
-
-    from tally06.pii import CitizenProtector
-    from tally06.reference import demo_org
-    from tally06_ingest.store import Candidate, EventStore
-    from tally06_ingest.validation import validate_event
-    from tests.conftest import TEST_KEYS
-
     org, team, now = demo_org(), "TH-03-C01-T1", dt.datetime.now(dt.UTC)
 
     def candidates(raws):
@@ -52,8 +51,6 @@ async def test_two_processes_storing_the_same_new_ids_at_once_store_each_once(da
                                             future_tolerance=dt.timedelta(minutes=5)), "t") for i, raw in enumerate(raws)]
 
     protector = CitizenProtector(TEST_KEYS["TALLY06_HMAC_KEY"], TEST_KEYS["TALLY06_PII_KEYS"])
-    from prometheus_client import REGISTRY
-
     retried_before = REGISTRY.get_sample_value("tally06_ingest_writes_retried_total") or 0
     pools = [await asyncpg.create_pool(database, min_size=1, max_size=1) for _ in range(2)]
     try:
