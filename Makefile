@@ -26,7 +26,12 @@ demo: install
 up: install
 	$(VENV)/bin/tally06 up
 
-test: install
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+test: install lint
 	$(VENV)/bin/python -m pytest -q
 
 test-unit: install

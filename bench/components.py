@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from tally06.embedded.postgres import EmbeddedPostgres
-from tally06.embedded.tansu import EmbeddedTansu
-from tally06.pii import new_key
-from tally06.ports import free_port
-from tally06.topics import ensure_topics
+from tally06.domain.pii import new_key
+from tally06.kit.ports import free_port
+from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.postgres import EmbeddedPostgres
+from tally06.stack.embedded.tansu import EmbeddedTansu
 from tests.support.databases import create_database
 
 KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"b1:{new_key()}"}

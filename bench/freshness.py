@@ -32,7 +32,7 @@ import orjson
 
 from bench.components import Bench, Service, module_runnable
 from bench.ingest import INGEST_WORKERS, Body, CpuMeter, Workload, issue_tokens, open_loop_session
-from tally06.users import Role
+from tally06.domain.accounts import Role
 from tests.support.sessions import bearer, make_user
 
 READ_MODEL = "postgresql read model (projection_positions, committed with the counters)"

@@ -25,10 +25,11 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from bench.components import Bench, Service
-from tally06.org import UnitKind
-from tally06.reference import demo_org
-from tally06.tokens import issue_token
-from tally06.topics import TopicSpec, ensure_topics
+from tally06.contract.topics import TopicSpec
+from tally06.domain.org import UnitKind
+from tally06.imports.reference import demo_org
+from tally06.kit.topic_admin import ensure_topics
+from tally06.store.device_tokens import issue_token
 from tests.support import factories
 
 RAW_TOPIC = TopicSpec("bench.raw-events.v1", partitions=12)

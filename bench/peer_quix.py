@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tally06.events import decode_fact_rows
-from tally06.topics import FACTS
+from tally06.contract.events import decode_fact_rows
+from tally06.contract.topics import FACTS
 
 
 def run_peer(bootstrap: str, count: int, state_dir: str, work: str, timeout_s: float) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bench.components import Bench, Service, module_runnable
 from bench.peer_quix import peer_in_process
 from bench.synthetic import synthetic_rows
-from tally06.events import F, decode_fact_rows
-from tally06.topics import FACTS, fact_key
+from tally06.contract.events import F, decode_fact_rows
+from tally06.contract.topics import FACTS, fact_key
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_ingest.facts import batches_by_key, encode_batch, seq_headers
 from tally06_ingest.settings import RelaySettings

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from tally06.events import LOCAL_TZ
-from tally06.org import UnitKind
-from tally06.reference import appendix1, demo_org
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.org import UnitKind
+from tally06.imports.reference import appendix1, demo_org
 
 _METRICS = [("app_installed", None, "installed", 3), ("registration_collected", 2, "collected_l2", 2),
             ("application_approved", 2, "approved_l2", 2), ("account_activated", 1, "activated_l1", 5),

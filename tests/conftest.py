@@ -12,12 +12,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tally06.embedded.postgres import EmbeddedPostgres
-from tally06.embedded.tansu import EmbeddedTansu
-from tally06.pii import new_key
-from tally06.ports import free_port
-from tally06.tokens import issue_token
-from tally06.topics import ensure_topics
+from tally06.domain.pii import new_key
+from tally06.kit.ports import free_port
+from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.postgres import EmbeddedPostgres
+from tally06.stack.embedded.tansu import EmbeddedTansu
+from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
 from tests.support.services import LOG_DIR, ServiceProcess
 

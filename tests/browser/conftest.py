@@ -19,13 +19,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tally06.daily_targets import save_daily_targets
-from tally06.embedded.tansu import EmbeddedTansu
-from tally06.ports import free_port
-from tally06.reference import PLAN70_START, appendix1_targets
+from tally06.imports.reference import PLAN70_START, appendix1_targets
+from tally06.kit.ports import free_port
 from tally06.simulator.plan import demo_daily_targets
-from tally06.targets_store import save_campaign_targets
-from tally06.tokens import issue_token
+from tally06.stack.embedded.tansu import EmbeddedTansu
+from tally06.store.device_tokens import issue_token
+from tally06.store.targets import save_campaign_targets, save_daily_targets
 from tests.browser.chromium import LAUNCH_ARGS, ensure_chromium
 from tests.conftest import SERVICES, service_env
 from tests.support import factories, ground_truth

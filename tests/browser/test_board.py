@@ -8,7 +8,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tally06.users import Role
+from tally06.domain.accounts import Role
 from tests.browser.conftest import Stack, sign_in
 from tests.support.sessions import make_user
 

@@ -13,8 +13,8 @@ import sys
 
 import asyncpg
 
-from tally06.ports import free_port, port_is_free
-from tally06.reference import demo_org
+from tally06.imports.reference import demo_org
+from tally06.kit.ports import free_port, port_is_free
 from tally06.simulator.plan import TeamRole, plan_teams
 from tests.support.kafka import read_facts
 from tests.support.services import LOG_DIR

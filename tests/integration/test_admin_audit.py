@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tally06.org import to_org_csv
-from tally06.reference import demo_org
+from tally06.imports.org_csv import to_org_csv
+from tally06.imports.reference import demo_org
 from tests.integration.test_pii_rotation import tally06
 
 TEAM = "TH-03-C01-T1"

@@ -12,10 +12,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from tally06.embedded.postgres import EmbeddedPostgres
-from tally06.embedded.tansu import EmbeddedTansu
 from tally06.exceptions import ComponentStartError
-from tally06.ports import PORT_TAKEN_EXIT, free_port
+from tally06.kit.ports import PORT_TAKEN_EXIT, free_port
+from tally06.stack.embedded.postgres import EmbeddedPostgres
+from tally06.stack.embedded.tansu import EmbeddedTansu
 
 
 @pytest.fixture

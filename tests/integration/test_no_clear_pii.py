@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from tally06.topics import ALL_TOPICS
+from tally06.contract.topics import ALL_TOPICS
 from tests.support import factories
 from tests.support.kafka import wait_for_facts
 from tests.support.services import LOG_DIR

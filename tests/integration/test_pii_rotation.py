@@ -14,10 +14,10 @@ from functools import cache
 
 import asyncpg
 
-from tally06.org import OrgRegistry
-from tally06.pii import CitizenProtector, KeyRing, SealedPii, new_key
-from tally06.pii_rotation import rekey, rows_by_key
-from tally06.reference import demo_org
+from tally06.domain.org import OrgRegistry
+from tally06.domain.pii import CitizenProtector, KeyRing, SealedPii, new_key
+from tally06.imports.reference import demo_org
+from tally06.store.pii_rotation import rekey, rows_by_key
 from tally06_ingest.store import Candidate, EventStore
 from tally06_ingest.validation import ValidEvent, validate_event
 from tests.conftest import TEST_KEYS, service_env

@@ -6,9 +6,9 @@ import uuid
 
 import asyncpg
 
-from tally06.database import migrate
-from tally06.org_store import save_org
-from tally06.reference import demo_org
+from tally06.imports.reference import demo_org
+from tally06.store.database import migrate
+from tally06.store.org import save_org
 
 
 async def create_database(server: str, prefix: str = "t_") -> str:

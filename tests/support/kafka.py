@@ -6,8 +6,8 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from tally06.events import ProgressChange, fact_dicts
-from tally06.topics import FACTS, PROGRESS
+from tally06.contract.events import ProgressChange, fact_dicts
+from tally06.contract.topics import FACTS, PROGRESS
 
 
 async def read_progress(bootstrap: str, idle_s: float = 1.0) -> list[ProgressChange]:

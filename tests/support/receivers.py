@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from tally06.ports import free_port
+from tally06.kit.ports import free_port
 from tally06_notifier import webhook_signing
 
 

@@ -7,7 +7,8 @@ import secrets
 import asyncpg
 import httpx
 
-from tally06.users import Role, create_user
+from tally06.domain.accounts import Role
+from tally06.store.users import create_user
 
 PASSWORD = "correct horse battery"
 

@@ -1,5 +1,5 @@
-from tally06.alerts import ack_key, ack_token, ack_token_valid
-from tally06.pii import new_key
+from tally06.domain.ack_links import ack_key, ack_token, ack_token_valid
+from tally06.domain.pii import new_key
 
 
 def test_a_link_token_is_bound_to_its_alert_and_recipient():

@@ -1,6 +1,8 @@
-from tally06.daily_targets import DailyTarget, metrics_of, parse_daily_targets_csv
-from tally06.events import Metric
-from tally06.reference import demo_org
+from tally06.contract.events import Metric
+from tally06.domain.metrics import metrics_of
+from tally06.domain.targets import DailyTarget
+from tally06.imports.daily_targets_csv import parse_daily_targets_csv
+from tally06.imports.reference import demo_org
 from tally06.simulator.plan import demo_daily_targets
 
 HEADER = "unit_code,metric,target\n"

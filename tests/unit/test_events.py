@@ -5,7 +5,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from tally06.events import DeviceEvent, EventType, Fact, FactBatch, Metric, local_day, metric_of
+from tally06.contract.events import DeviceEvent, EventType, Fact, FactBatch, Metric, local_day, metric_of
 from tests.support import factories
 
 

@@ -1,6 +1,8 @@
-from tally06.focal_points import FocalPointRow, demo_focal_points, parse_focal_points_csv
-from tally06.org import UnitKind
-from tally06.reference import PROVINCE_CODE, demo_org
+from tally06.domain.focal_points import FocalPointRow
+from tally06.domain.org import UnitKind
+from tally06.imports.focal_points_csv import parse_focal_points_csv
+from tally06.imports.reference import PROVINCE_CODE, demo_org
+from tally06.stack.demo_data import demo_focal_points
 
 HEADER = "unit_code,name,channel,address\n"
 

@@ -1,8 +1,9 @@
 import pytest
 
+from tally06.domain.org import UnitKind
 from tally06.exceptions import OrgError
-from tally06.org import UnitKind, parse_org_csv, to_org_csv
-from tally06.reference import appendix1, demo_org
+from tally06.imports.org_csv import parse_org_csv, to_org_csv
+from tally06.imports.reference import appendix1, demo_org
 
 
 def test_demo_org_has_the_27_districts_in_appendix_order():

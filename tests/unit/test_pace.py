@@ -3,25 +3,21 @@ from decimal import Decimal
 
 import pytest
 
-from tally06.pace import (
-    CAMPAIGN_HOURS,
+from tally06.domain.calendar import CAMPAIGN_HOURS, Phase, WorkingHours, phase_for, share_of_working_day
+from tally06.domain.pace import (
     PLAN70_PHASES,
     PLAN70_REMAINING,
-    Phase,
-    WorkingHours,
     assess_pace,
     completion_pct,
     expected_progress,
     forecast_completion,
-    phase_for,
     remaining,
     required_daily_rate,
     run_rate,
-    share_of_working_day,
     shortfall,
     still_behind,
 )
-from tally06.reference import appendix1
+from tally06.imports.reference import appendix1
 
 UTC = dt.UTC
 ICT = dt.timezone(dt.timedelta(hours=7))

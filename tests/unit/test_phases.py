@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.pace import PLAN70_PHASES, Phase
-from tally06.phases import deadline_for, parse_phases_csv, phases_for
-from tally06.reference import demo_org
+from tally06.domain.calendar import Phase, deadline_for, phases_for
+from tally06.domain.pace import PLAN70_PHASES
+from tally06.imports.phases_csv import parse_phases_csv
+from tally06.imports.reference import demo_org
 
 ORG = demo_org()
 PLAN70_CSV = "unit_code,phase,starts,ends,goal\n" + "".join(

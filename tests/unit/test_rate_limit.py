@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tally06.kit.rate_limit import TokenBuckets, address_key, retry_after
 from tally06_ingest.exceptions import TooManyRequests
-from tally06.rate_limit import TokenBuckets, address_key, retry_after
 from tally06_ingest.settings import IngestSettings
 from tally06_ingest.throttle import AbuseLimits
 

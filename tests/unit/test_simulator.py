@@ -11,14 +11,14 @@ from functools import cache
 
 from pydantic import ValidationError
 
-from tally06.events import LOCAL_TZ, DeviceEvent
-from tally06.reference import demo_org
+from tally06.contract.events import LOCAL_TZ, DeviceEvent
+from tally06.imports.reference import demo_org
 from tally06.simulator import FaultConfig, SimulatorStats, TeamRole, events_between, new_team_state, plan_teams
-from tally06.simulator.clock import SimClock
 from tally06.simulator.device import Device
 from tally06.simulator.faults import INVALID_KINDS, ClaimPool, corrupt, invalid_copy
 from tally06.simulator.model import WORK_END, WORK_START, silent_window
 from tally06.simulator.people import citizen
+from tally06.simulator.sim_clock import SimClock
 
 START = dt.datetime(2023, 4, 3, 0, 0, tzinfo=LOCAL_TZ)  # a Monday of phase 1
 DAYS = 7

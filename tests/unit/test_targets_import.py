@@ -8,14 +8,10 @@ from importlib import resources
 import openpyxl
 import pytest
 
-from tally06.reference import appendix1, demo_org
-from tally06.targets_import import (
-    CampaignTarget,
-    RowError,
-    TargetsImportError,
-    parse_targets_csv,
-    parse_targets_xlsx,
-)
+from tally06.domain.targets import CampaignTarget
+from tally06.imports.reference import appendix1, demo_org
+from tally06.imports.row_errors import RowError
+from tally06.imports.targets_spreadsheet import TargetsImportError, parse_targets_csv, parse_targets_xlsx
 
 # What the published Appendix I prints in its "Tổng cộng" row (levels are off by 2 each way).
 PRINTED_TOTALS = (3_243_976, 2_842_863, 401_113)

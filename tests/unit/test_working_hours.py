@@ -1,8 +1,8 @@
 import datetime as dt
 
-from tally06.pace import CAMPAIGN_HOURS, WorkingHours
-from tally06.reference import PROVINCE_CODE, demo_org
-from tally06.working_hours import UnitHours, hours_for, parse_working_hours_csv
+from tally06.domain.calendar import CAMPAIGN_HOURS, UnitHours, WorkingHours, hours_for
+from tally06.imports.reference import PROVINCE_CODE, demo_org
+from tally06.imports.working_hours_csv import parse_working_hours_csv
 
 HEADER = "unit_code,starts,ends\n"
 

@@ -9,10 +9,10 @@ import time
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from tally06.events import F
-from tally06.faust_service import errors_stop_the_worker
-from tally06.projection_lag import read_model_backlog
-from tally06.topics import FACTS, PROGRESS
+from tally06.contract.events import F
+from tally06.contract.topics import FACTS, PROGRESS
+from tally06.kit.faust_app import errors_stop_the_worker
+from tally06.store.projection_lag import read_model_backlog
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch

@@ -21,8 +21,8 @@ from typing import Any
 
 import structlog
 
-from tally06.database import DATABASE_UNAVAILABLE
-from tally06.events import FactRows
+from tally06.contract.events import FactRows
+from tally06.store.database import DATABASE_UNAVAILABLE
 from tally06_aggregator.fold import Step
 
 log = structlog.get_logger(__name__)

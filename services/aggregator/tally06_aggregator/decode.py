@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally06.events import FactRows, UnknownFactSchema, decode_fact_rows
+from tally06.contract.events import FactRows, UnknownFactSchema, decode_fact_rows
 from tally06_aggregator.exceptions import UnknownSchema
 
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from tally06.events import F, FactRows
+from tally06.contract.events import F, FactRows
 
 Counts = list[int]  # [credited, claims]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from tally06.events import SCHEMA_VERSION
-from tally06.topics import progress_key
+from tally06.contract.events import SCHEMA_VERSION
+from tally06.contract.topics import progress_key
 
 
 def _count(row: Mapping[str, Any]) -> dict[str, int]:

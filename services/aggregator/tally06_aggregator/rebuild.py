@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tally06.events import FACT_FIELDS, F, FactRows
+from tally06.contract.events import FACT_FIELDS, F, FactRows
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_aggregator.projection import PROJECTION, write_deltas
 

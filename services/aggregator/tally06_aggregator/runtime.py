@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from tally06.database import create_pool
+from tally06.store.database import create_pool
 from tally06_aggregator.projection import Projector
 from tally06_aggregator.settings import AggregatorSettings
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally06.settings import CommonSettings
+from tally06.kit.settings import CommonSettings
 
 
 class AggregatorSettings(CommonSettings):

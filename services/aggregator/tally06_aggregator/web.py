@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tally06.faust_service import add_health_pages
+from tally06.kit.faust_app import add_health_pages
 from tally06_aggregator.agents import runtime
 from tally06_aggregator.app import app
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tally06.events import LOCAL_TZ, DeviceEvent, EventType
+from tally06.contract.events import LOCAL_TZ, DeviceEvent, EventType
 
 
 @dataclass(frozen=True, order=True)

@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tally06.database import DATABASE_UNAVAILABLE
-from tally06.http_security import JSON_API_CSP, SecurityHeaders
+from tally06.kit.http_security import JSON_API_CSP, SecurityHeaders
+from tally06.store.database import DATABASE_UNAVAILABLE
 from tally06_ingest.exceptions import EnvelopeError
 from tally06_ingest.routers import events, health
 from tally06_ingest.runtime import IngestRuntime

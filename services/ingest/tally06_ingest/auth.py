@@ -6,7 +6,7 @@ import time
 
 import asyncpg
 
-from tally06.tokens import DeviceToken, find_token, token_hash
+from tally06.store.device_tokens import DeviceToken, find_token, token_hash
 
 
 class TokenCache:

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tally06.org import OrgRegistry
-from tally06.rate_limit import address_key
-from tally06.tokens import DeviceToken
+from tally06.domain.org import OrgRegistry
+from tally06.kit.rate_limit import address_key
+from tally06.store.device_tokens import DeviceToken
 from tally06_ingest.exceptions import EnvelopeError
 from tally06_ingest.runtime import IngestRuntime
 from tally06_ingest.settings import IngestSettings

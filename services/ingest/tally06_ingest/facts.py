@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tally06.events import FACT_FIELDS, F, encode_fact_rows
+from tally06.contract.events import FACT_FIELDS, F, encode_fact_rows
 
 FACT_COLUMNS = ", ".join(FACT_FIELDS)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from tally06.org import OrgRegistry
-from tally06.tokens import DeviceToken
+from tally06.domain.org import OrgRegistry
+from tally06.store.device_tokens import DeviceToken
 from tally06_ingest.activity_flags import credited_activations
 from tally06_ingest.activity_watch import ActivityWatch
 from tally06_ingest.group_commit import GroupAppender

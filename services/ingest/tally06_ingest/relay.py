@@ -31,11 +31,12 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from tally06.database import create_pool
-from tally06.ports import require_free_port_or_exit
-from tally06.events import F
-from tally06.structured_logging import configure_logging
-from tally06.topics import FACTS, ensure_topics, fact_key
+from tally06.contract.events import F
+from tally06.contract.topics import FACTS, fact_key
+from tally06.kit.ports import require_free_port_or_exit
+from tally06.kit.structured_logging import configure_logging
+from tally06.kit.topic_admin import ensure_topics
+from tally06.store.database import create_pool
 from tally06_ingest.facts import FACT_COLUMNS, batches_by_key, encode_batch, seq_headers
 from tally06_ingest.log_probe import broker_holds
 from tally06_ingest.relay_http import create_relay_app

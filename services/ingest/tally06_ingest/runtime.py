@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
-from tally06.database import create_pool
-from tally06.org import OrgRegistry
-from tally06.org_store import load_org
-from tally06.pii import CitizenProtector
+from tally06.domain.org import OrgRegistry
+from tally06.domain.pii import CitizenProtector
+from tally06.store.database import create_pool
+from tally06.store.org import load_org
 from tally06_ingest.activity_watch import ActivityWatch
 from tally06_ingest.auth import TokenCache
 from tally06_ingest.group_commit import GroupAppender

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tally06.events import DeviceEvent
+from tally06.contract.events import DeviceEvent
 
 
 class EventBatch(BaseModel):

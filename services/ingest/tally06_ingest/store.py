@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import asyncpg
 from prometheus_client import Counter
 
-from tally06.events import SCHEMA_VERSION, local_day
-from tally06.pii import CitizenProtector, SealedPii
+from tally06.contract.events import SCHEMA_VERSION, local_day
+from tally06.domain.pii import CitizenProtector, SealedPii
 from tally06_ingest.validation import ValidEvent
 
 NOTIFY_CHANNEL = "tally06_events"

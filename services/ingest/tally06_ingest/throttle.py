@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from prometheus_client import Counter
 
+from tally06.kit.rate_limit import TokenBuckets, retry_after
 from tally06_ingest.exceptions import TooManyRequests
-from tally06.rate_limit import TokenBuckets, retry_after
 from tally06_ingest.settings import IngestSettings
 
 LIMITED = Counter(

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from tally06.events import DeviceEvent
-from tally06.org import Lineage, OrgRegistry
+from tally06.contract.events import DeviceEvent
+from tally06.domain.org import Lineage, OrgRegistry
 
 CAMPAIGN_START = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally06.faust_service import run_worker
+from tally06.kit.faust_app import run_worker
 
 
 def main() -> None:

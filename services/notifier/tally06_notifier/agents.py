@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import structlog
 
-from tally06.topics import PROGRESS
+from tally06.contract.topics import PROGRESS
 from tally06_notifier.app import app, settings
 from tally06_notifier.runtime import Runtime
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally06.faust_service import make_app
+from tally06.kit.faust_app import make_app
 from tally06_notifier.settings import NotifierSettings
 
 settings = NotifierSettings()

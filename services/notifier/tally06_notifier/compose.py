@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from tally06.alerts import Rule
-from tally06.events import LOCAL_TZ
-from tally06.org import Unit, UnitKind
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.alert_rules import Rule
+from tally06.domain.org import Unit, UnitKind
 
 KIND_LABEL = {
     UnitKind.TEAM: "Tổ", UnitKind.COMMUNE: "Xã/phường", UnitKind.DISTRICT: "Huyện/thị xã",

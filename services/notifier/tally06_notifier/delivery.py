@@ -15,7 +15,7 @@ import orjson
 import structlog
 from prometheus_client import Counter
 
-from tally06.clock import Clock
+from tally06.kit.clock import Clock
 from tally06_notifier.channels import Channels
 from tally06_notifier.exceptions import DeliveryFailed
 from tally06_notifier.messages import OutgoingMessage

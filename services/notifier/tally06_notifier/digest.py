@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from tally06.org import Unit
+from tally06.domain.org import Unit
 from tally06_notifier.rules import UnitDay
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tally06.focal_points import Recipient
-from tally06.org import OrgRegistry
+from tally06.domain.focal_points import Recipient
+from tally06.domain.org import OrgRegistry
 
 
 def recipients_for(

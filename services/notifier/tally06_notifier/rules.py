@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tally06.alerts import Rule
-from tally06.events import LOCAL_TZ
-from tally06.org import UnitKind
-from tally06.pace import WorkingHours, assess_pace, still_behind, working_hours_between, working_window
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.alert_rules import Rule
+from tally06.domain.calendar import WorkingHours, working_hours_between, working_window
+from tally06.domain.org import UnitKind
+from tally06.domain.pace import assess_pace, still_behind
 
 ALERTED_KINDS = (UnitKind.TEAM, UnitKind.COMMUNE, UnitKind.DISTRICT)
 

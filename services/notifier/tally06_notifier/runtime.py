@@ -9,13 +9,13 @@ import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from tally06.alerts import ack_key
-from tally06.clock import Clock, clock_from_setting
-from tally06.database import create_pool
-from tally06.org import OrgRegistry
-from tally06.org_store import load_org
-from tally06.pii import derived_key
-from tally06.projection_lag import read_model_backlog
+from tally06.domain.ack_links import ack_key
+from tally06.domain.org import OrgRegistry
+from tally06.domain.pii import derived_key
+from tally06.kit.clock import Clock, clock_from_setting
+from tally06.store.database import create_pool
+from tally06.store.org import load_org
+from tally06.store.projection_lag import read_model_backlog
 from tally06_notifier.channels import Channels
 from tally06_notifier.channels.console import ConsoleChannel
 from tally06_notifier.channels.email import EmailChannel

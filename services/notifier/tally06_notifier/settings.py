@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.settings import CommonSettings
+from tally06.kit.settings import CommonSettings
 from tally06_notifier.rules import Policy
 
 

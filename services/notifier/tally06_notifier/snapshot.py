@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tally06.alerts import Rule
-from tally06.daily_targets import daily_targets_on, done_by_target_metric, rollup_daily_targets
-from tally06.focal_points import Recipient, recipients_by_unit
-from tally06.org import OrgRegistry
-from tally06.working_hours import hours_for, working_hours_on
+from tally06.domain.alert_rules import Rule
+from tally06.domain.calendar import hours_for
+from tally06.domain.focal_points import Recipient
+from tally06.domain.org import OrgRegistry
+from tally06.domain.targets import done_by_target_metric, rollup_daily_targets
+from tally06.store.focal_points import recipients_by_unit
+from tally06.store.targets import daily_targets_on
+from tally06.store.working_hours import working_hours_on
 from tally06_notifier.rules import AlertState, UnitDay, local_day
 
 AlertIndex = dict[tuple[str, Rule, dt.date], AlertState]

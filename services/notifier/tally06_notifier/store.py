@@ -7,17 +7,26 @@ unique key, so a crash or a second evaluation can neither lose a message nor que
 from __future__ import annotations
 
 import datetime as dt
+
 import asyncpg
 import orjson
 
-from tally06.alerts import Rule, ack_token
-from tally06.events import LOCAL_TZ
-from tally06.org import OrgRegistry
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.ack_links import ack_token
+from tally06.domain.alert_rules import Rule
+from tally06.domain.org import OrgRegistry
 from tally06_notifier.compose import AlertFacts, compose
 from tally06_notifier.digest import compose_digest
 from tally06_notifier.routing import dedupe_key, recipients_for
 from tally06_notifier.rules import (
-    Decision, EscalateAlert, OpenAlert, Policy, RemindAlert, ReopenAlert, ResolveAlert, next_send_time,
+    Decision,
+    EscalateAlert,
+    OpenAlert,
+    Policy,
+    RemindAlert,
+    ReopenAlert,
+    ResolveAlert,
+    next_send_time,
 )
 from tally06_notifier.snapshot import Snapshot
 

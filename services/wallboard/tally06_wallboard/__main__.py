@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 
-from tally06.ports import require_free_port_or_exit
-from tally06.structured_logging import configure_logging
+from tally06.kit.ports import require_free_port_or_exit
+from tally06.kit.structured_logging import configure_logging
 from tally06_wallboard.app import create_app
 from tally06_wallboard.settings import WallboardSettings
 

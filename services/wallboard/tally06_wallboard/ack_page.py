@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from tally06.alerts import AlertView
-from tally06.events import LOCAL_TZ
+from tally06.contract.events import LOCAL_TZ
+from tally06.store.alerts import AlertView
 
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">

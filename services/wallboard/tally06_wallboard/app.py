@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from tally06.database import DATABASE_UNAVAILABLE
-from tally06.http_security import SecurityHeaders
+from tally06.kit.http_security import SecurityHeaders
+from tally06.store.database import DATABASE_UNAVAILABLE
 from tally06_wallboard.exceptions import WallboardError
 from tally06_wallboard.routers import alerts, auth, board, flags, health, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC

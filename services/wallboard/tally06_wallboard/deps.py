@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tally06.rate_limit import address_key, retry_after
+from tally06.kit.rate_limit import address_key, retry_after
 from tally06_wallboard.exceptions import TooLarge, TooManyAttempts, Unauthenticated
 from tally06_wallboard.reports import Reports
 from tally06_wallboard.runtime import WallboardRuntime

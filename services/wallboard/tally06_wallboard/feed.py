@@ -17,7 +17,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from tally06.topics import PROGRESS, ensure_topics
+from tally06.contract.topics import PROGRESS
+from tally06.kit.topic_admin import ensure_topics
 from tally06_wallboard.hub import BoardEvent, Hub
 from tally06_wallboard.versions import NewestOnly
 

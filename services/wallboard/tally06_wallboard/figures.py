@@ -10,11 +10,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from tally06.events import local_day
-from tally06.org import Unit
-from tally06.pace import (
-    CAMPAIGN_HOURS,
-    WorkingHours,
+from tally06.contract.events import local_day
+from tally06.domain.calendar import CAMPAIGN_HOURS, WorkingHours
+from tally06.domain.org import Unit
+from tally06.domain.pace import (
     assess_pace,
     completion_pct,
     forecast_completion,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tally06.org import OrgRegistry, Unit, UnitKind
+from tally06.domain.org import OrgRegistry, Unit, UnitKind
 
 V = TypeVar("V")
 

@@ -8,20 +8,19 @@ from dataclasses import dataclass, replace
 
 import asyncpg
 
-from tally06.clock import Clock
-from tally06.daily_targets import daily_targets_on
-from tally06.events import local_day
-from tally06.org import Unit, UnitKind
-from tally06.pace import Phase, WorkingHours
-from tally06.phases import deadline_for, phases_at
-from tally06.targets_store import campaign_targets_at
-from tally06.working_hours import hours_for, working_hours_on
+from tally06.contract.events import local_day
+from tally06.domain.calendar import Phase, WorkingHours, deadline_for, hours_for
+from tally06.domain.org import Unit, UnitKind
+from tally06.kit.clock import Clock
+from tally06.store.phases import phases_at
+from tally06.store.targets import campaign_targets_at, daily_targets_on
+from tally06.store.working_hours import working_hours_on
 from tally06_wallboard import readmodel
 from tally06_wallboard.exceptions import NotFound
 from tally06_wallboard.figures import Plan, UnitCounts, unit_figures, unit_ref
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.ranking import rank_units, standing
-from tally06_wallboard.schemas import Ranking, RankedUnit, Trend, TrendDay, UnitProgress
+from tally06_wallboard.schemas import RankedUnit, Ranking, Trend, TrendDay, UnitProgress
 from tally06_wallboard.targets import Goal, campaign_goals, daily_activation_targets
 from tally06_wallboard.trend import fill_days, window
 

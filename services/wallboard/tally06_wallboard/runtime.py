@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
-from tally06.alerts import ack_key
-from tally06.clock import Clock, SystemClock, clock_from_setting
-from tally06.database import create_pool
+from tally06.domain.ack_links import ack_key
+from tally06.domain.pii import CitizenProtector
 from tally06.exceptions import KeyConfigError
-from tally06.pii import CitizenProtector
-from tally06.rate_limit import TokenBuckets
-from tally06.org_store import load_org
+from tally06.kit.clock import Clock, SystemClock, clock_from_setting
+from tally06.kit.rate_limit import TokenBuckets
+from tally06.store.database import create_pool
+from tally06.store.org import load_org
 from tally06_wallboard.alert_watch import AlertWatch
+from tally06_wallboard.exceptions import Unavailable
 from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.figures import Plan
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.hub import Hub
-from tally06_wallboard.exceptions import Unavailable
 from tally06_wallboard.reports import Reports
 from tally06_wallboard.sessions import Sessions, session_key
 from tally06_wallboard.settings import WallboardSettings

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from tally06.users import Role
+from tally06.domain.accounts import Role
 
 # Percentages are exact 2-decimal values (tally06.pace.completion_pct); JSON carries them as
 # numbers so charts and sorting work without parsing strings.

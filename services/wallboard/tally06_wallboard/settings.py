@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.pace import PLAN70_PHASES
-from tally06.settings import CommonSettings
+from tally06.domain.pace import PLAN70_PHASES
+from tally06.kit.settings import CommonSettings
 
 # Plan 70/KH-UBND (the reference campaign) wants 100 % of the remainder by the end of phase 3.
 PLAN70_DEADLINE: dt.date = PLAN70_PHASES[-1].end

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from tally06.targets_import import CampaignTarget
+from tally06.domain.targets import CampaignTarget
 from tally06_wallboard.hierarchy import Tree, roll_up
 
 ACTIVATED_FAMILY = "activated"

@@ -10,7 +10,7 @@ import httpx
 from bench.freshness import board_figures, open_loop, signed_in_board
 from bench.ingest import Workload, issue_tokens
 from bench.replay import bare_consumer, publish_like_the_relay
-from tally06.topics import ensure_topics
+from tally06.kit.topic_admin import ensure_topics
 
 
 async def test_replay_publishes_and_the_bare_consumer_counts(own_broker):

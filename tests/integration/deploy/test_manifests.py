@@ -34,7 +34,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tally06.topics import FACTS
+from tally06.contract.topics import FACTS
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -121,7 +121,7 @@ def _metrics_in(expr: str) -> set[str]:
 
 def _settings_fields() -> dict[str, set[str]]:
     """Environment variables each service reads (pydantic-settings fields and aliases)."""
-    from tally06.settings import CommonSettings
+    from tally06.kit.settings import CommonSettings
     from tally06_aggregator.settings import AggregatorSettings
     from tally06_ingest.settings import IngestSettings, RelaySettings
     from tally06_notifier.settings import NotifierSettings

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tally06.embedded.postgres import EmbeddedPostgres
-from tally06.ports import free_port
-from tally06.tokens import issue_token
+from tally06.kit.ports import free_port
+from tally06.stack.embedded.postgres import EmbeddedPostgres
+from tally06.store.device_tokens import issue_token
 from tests.integration.aggregator.test_exact_counters import TEAMS, Field, assert_exact
 from tests.support.databases import create_database
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from tally06.tokens import token_id_of
+from tally06.store.device_tokens import token_id_of
 from tally06_ingest.activity_flags import local_hour
 from tests.support import factories
 
@@ -351,7 +351,7 @@ async def test_security_headers_middleware_takes_a_policy_and_keeps_what_a_route
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    from tally06.http_security import SecurityHeaders
+    from tally06.kit.http_security import SecurityHeaders
 
     async def page(_):
         return PlainTextResponse("board")

@@ -150,7 +150,7 @@ async def test_health_and_readiness(ingest):
 
 
 async def test_revoked_token_stops_working(start_service, make_token, db):
-    from tally06.tokens import revoke_token, token_id_of
+    from tally06.store.device_tokens import revoke_token, token_id_of
 
     service = start_service("ingest", TALLY06_TOKEN_CACHE_S="0.5")
     token = await make_token(TEAM)

@@ -8,8 +8,8 @@ import datetime as dt
 import asyncpg
 from prometheus_client import REGISTRY
 
-from tally06.pii import CitizenProtector
-from tally06.reference import demo_org
+from tally06.domain.pii import CitizenProtector
+from tally06.imports.reference import demo_org
 from tally06_ingest.store import Candidate, EventStore
 from tally06_ingest.validation import validate_event
 from tests.conftest import TEST_KEYS

@@ -10,8 +10,8 @@ import httpx
 import orjson
 import pytest
 
-from tally06.events import fact_dicts
-from tally06.topics import FACTS
+from tally06.contract.events import fact_dicts
+from tally06.contract.topics import FACTS
 from tests.support import factories
 from tests.support.kafka import read_records, wait_for_facts
 

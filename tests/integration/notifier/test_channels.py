@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from tally06.ports import free_port
+from tally06.kit.ports import free_port
 from tally06_notifier import webhook_signing
 from tally06_notifier.channels import Channel, Channels
 from tally06_notifier.channels.console import ConsoleChannel

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tally06.clock import FileClock
-from tally06.daily_targets import DailyTarget, save_daily_targets
-from tally06.events import LOCAL_TZ
-from tally06.focal_points import FocalPointRow, load_focal_points
-from tally06.reference import demo_org
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.focal_points import FocalPointRow
+from tally06.domain.targets import DailyTarget
+from tally06.imports.reference import demo_org
+from tally06.kit.clock import FileClock
+from tally06.store.focal_points import load_focal_points
+from tally06.store.targets import save_daily_targets
 from tests.integration.notifier.test_alerts import until
 from tests.support.receivers import WebhookReceiver
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tally06.org import UnitKind
-from tally06.reference import demo_org
+from tally06.domain.org import UnitKind
+from tally06.imports.reference import demo_org
 from tests.integration.aggregator.test_exact_counters import TYPES, Field, assert_exact
 from tests.support import factories, ground_truth
 from tests.support.databases import create_database

@@ -13,11 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import openpyxl
 
-from tally06.events import LOCAL_TZ
-from tally06.reference import PLAN70_START, appendix1, appendix1_targets, demo_org
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.targets import CampaignTarget
+from tally06.imports.reference import PLAN70_START, appendix1, appendix1_targets, demo_org
 from tally06.reports import build_appendix1
-from tally06.targets_import import CampaignTarget
-from tally06.targets_store import save_campaign_targets
+from tally06.store.targets import save_campaign_targets
 from tests.conftest import service_env
 
 VN = dt.timezone(dt.timedelta(hours=7))

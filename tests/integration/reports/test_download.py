@@ -8,8 +8,8 @@ import random
 
 import httpx
 
-from tally06.reference import PLAN70_START, appendix1_targets
-from tally06.targets_store import save_campaign_targets
+from tally06.imports.reference import PLAN70_START, appendix1_targets
+from tally06.store.targets import save_campaign_targets
 from tests.integration.reports.test_appendix1 import expected_sheet, random_events, sheet_rows, store
 from tests.support.sessions import signed_in
 

@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 import sys
 
-from tally06.focal_points import FocalPointRow, LoadResult, demo_focal_points, load_focal_points, recipients_by_unit
-from tally06.pace import CAMPAIGN_HOURS, WorkingHours
-from tally06.reference import demo_org
-from tally06.working_hours import UnitHours, hours_for, save_working_hours, working_hours_on
+from tally06.domain.calendar import CAMPAIGN_HOURS, UnitHours, WorkingHours, hours_for
+from tally06.domain.focal_points import FocalPointRow, LoadResult
+from tally06.imports.reference import demo_org
+from tally06.stack.demo_data import demo_focal_points
+from tally06.store.focal_points import load_focal_points, recipients_by_unit
+from tally06.store.working_hours import save_working_hours, working_hours_on
 from tests.conftest import service_env
 
 

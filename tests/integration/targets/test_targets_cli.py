@@ -7,8 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from tally06.reference import appendix1
-from tally06.targets_store import campaign_targets_at
+from tally06.imports.reference import appendix1
+from tally06.store.targets import campaign_targets_at
 from tests.conftest import service_env
 
 REFERENCE = Path(__file__).resolve().parents[3] / "packages/tally06/tally06/data/thanh_hoa_plan70_appendix1.csv"
@@ -59,7 +59,7 @@ async def test_bad_rows_are_reported_and_nothing_is_saved(database, db, tmp_path
 
 
 async def test_daily_targets_versioned_by_day(database, db, tmp_path):
-    from tally06.daily_targets import daily_targets_on
+    from tally06.store.targets import daily_targets_on
 
     first = tmp_path / "daily.csv"
     first.write_text("unit_code,metric,target\nTH-03-C01-T1,activated,40\nTH-03-C01-T2,activated,35\n")

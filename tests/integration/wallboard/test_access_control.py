@@ -13,8 +13,8 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tally06.topics import PROGRESS, progress_key
-from tally06.users import Role
+from tally06.contract.topics import PROGRESS, progress_key
+from tally06.domain.accounts import Role
 from tally06_wallboard.sessions import session_key
 from tests.conftest import TEST_KEYS
 from tests.integration.targets.test_targets_cli import tally06

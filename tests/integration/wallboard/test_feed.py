@@ -9,7 +9,8 @@ import time
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from tally06.topics import PROGRESS, ensure_topics
+from tally06.contract.topics import PROGRESS
+from tally06.kit.topic_admin import ensure_topics
 from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.hub import Hub
 

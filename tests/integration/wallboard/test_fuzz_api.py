@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tally06.users import Role
+from tally06.domain.accounts import Role
 from tests.support.services import LOG_DIR
 from tests.support.sessions import bearer, make_user
 

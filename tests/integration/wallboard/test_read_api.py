@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import httpx
-import orjson
 
-from tally06.alerts import ack_key, ack_token
-from tally06.daily_targets import DailyTarget, save_daily_targets
-from tally06.reference import PLAN70_START, appendix1, appendix1_targets
-from tally06.targets_store import save_campaign_targets
+from tally06.domain.ack_links import ack_key, ack_token
+from tally06.domain.targets import DailyTarget
+from tally06.imports.reference import PLAN70_START, appendix1, appendix1_targets
+from tally06.store.targets import save_campaign_targets, save_daily_targets
 from tests.conftest import TEST_KEYS
 from tests.integration.wallboard.expected import Truth, ranks, shown
 from tests.support import factories, ground_truth

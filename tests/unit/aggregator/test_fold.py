@@ -3,7 +3,7 @@ import datetime as dt
 import orjson
 import pytest
 
-from tally06.events import FACT_FIELDS, FactRows, ProgressChange
+from tally06.contract.events import FACT_FIELDS, FactRows, ProgressChange
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.exceptions import UnknownSchema
 from tally06_aggregator.fold import Step, expand, fold

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.events import DeviceEvent
+from tally06.contract.events import DeviceEvent
 from tally06_ingest.activity_flags import (
     ActivityFlag,
     HourTally,

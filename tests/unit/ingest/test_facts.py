@@ -3,7 +3,7 @@ import uuid
 
 import orjson
 
-from tally06.events import F, FactBatch, fact_dicts
+from tally06.contract.events import F, FactBatch, fact_dicts
 from tally06_ingest.facts import batches_by_key, encode_batch, header_seq, seq_headers
 
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from tally06.reference import demo_org
+from tally06.imports.reference import demo_org
 from tally06_ingest.validation import FieldError, ValidEvent, validate_event
 from tests.support import factories
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.alerts import Rule
-from tally06.focal_points import Recipient
-from tally06.reference import demo_org
+from tally06.domain.alert_rules import Rule
+from tally06.domain.focal_points import Recipient
+from tally06.imports.reference import demo_org
 from tally06_notifier.compose import AlertFacts, compose
 from tally06_notifier.routing import dedupe_key, recipients_for
 

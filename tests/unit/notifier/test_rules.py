@@ -6,13 +6,26 @@ import datetime as dt
 
 import pytest
 
-from tally06.alerts import Rule
-from tally06.events import LOCAL_TZ
-from tally06.org import UnitKind
-from tally06.pace import CAMPAIGN_HOURS, WorkingHours, working_hours_between
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.alert_rules import Rule
+from tally06.domain.calendar import CAMPAIGN_HOURS, WorkingHours, working_hours_between
+from tally06.domain.org import UnitKind
 from tally06_notifier.rules import (
-    AlertState, EscalateAlert, OpenAlert, Policy, RemindAlert, ReopenAlert, ResolveAlert, UnitDay, evaluate,
-    follow_up_decision, is_quiet, missed_daily_decision, next_send_time, pace_decision, silent_decision,
+    AlertState,
+    EscalateAlert,
+    OpenAlert,
+    Policy,
+    RemindAlert,
+    ReopenAlert,
+    ResolveAlert,
+    UnitDay,
+    evaluate,
+    follow_up_decision,
+    is_quiet,
+    missed_daily_decision,
+    next_send_time,
+    pace_decision,
+    silent_decision,
 )
 
 DAY = dt.date(2024, 10, 25)

@@ -9,11 +9,11 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from tally06.reference import PROVINCE_CODE, PROVINCE_NAME, appendix1, appendix1_targets, demo_org
+from tally06.imports.reference import PROVINCE_CODE, PROVINCE_NAME, appendix1, appendix1_targets, demo_org
+from tally06.imports.targets_spreadsheet import parse_targets_csv, parse_targets_xlsx
 from tally06.reports import assemble_appendix1, write_appendix1
 from tally06.reports.appendix1 import Correction
-from tally06.reports.writers import CSV_COLUMNS, HEAD_SUB, HEAD_TOP, HEADER_ROW, corrections_path
-from tally06.targets_import import parse_targets_csv, parse_targets_xlsx
+from tally06.reports.appendix1_writers import CSV_COLUMNS, HEAD_SUB, HEAD_TOP, HEADER_ROW, corrections_path
 
 CUTOFF = dt.datetime(2023, 3, 24, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
@@ -49,7 +49,7 @@ def test_totals_row_is_the_sum_of_rows_not_the_misprint():
 
 
 def test_units_without_target_and_overachievers():
-    from tally06.targets_import import CampaignTarget
+    from tally06.domain.targets import CampaignTarget
 
     report = assemble_appendix1(
         "TH-01", "X", [("A", "a"), ("B", "b")], {"A": CampaignTarget("A", "a", 10, 6, 4)},

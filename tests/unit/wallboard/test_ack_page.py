@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from tally06.alerts import AlertView, Rule
+from tally06.domain.alert_rules import Rule
+from tally06.store.alerts import AlertView
 from tally06_wallboard.ack_page import confirmed, refused
 
 AT = dt.datetime(2024, 10, 25, 3, 5, tzinfo=dt.UTC)  # 10:05 local

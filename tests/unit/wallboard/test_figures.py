@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from tally06.org import Unit, UnitKind
+from tally06.domain.org import Unit, UnitKind
 from tally06_wallboard.figures import Plan, UnitCounts, counts_from_rows, unit_figures
 from tally06_wallboard.targets import Goal
 
@@ -95,7 +95,7 @@ def test_a_target_met_shows_over_100_and_nothing_remaining():
 
 
 def test_pace_follows_the_units_own_working_hours():
-    from tally06.pace import WorkingHours
+    from tally06.domain.calendar import WorkingHours
 
     mornings = WorkingHours(dt.time(8, 0), dt.time(12, 0))
     at_ten = dt.datetime(2026, 11, 20, 10, 0, tzinfo=ICT)

@@ -1,8 +1,8 @@
 """The org tree and sums of targets up the hierarchy, with exact figures."""
 
-from tally06.org import OrgRegistry, Unit, UnitKind
-from tally06.reference import demo_org
-from tally06.targets_import import CampaignTarget
+from tally06.domain.org import OrgRegistry, Unit, UnitKind
+from tally06.domain.targets import CampaignTarget
+from tally06.imports.reference import demo_org
 from tally06_wallboard.hierarchy import Tree, roll_up
 from tally06_wallboard.targets import Goal, campaign_goals, daily_activation_targets, own_activation_targets
 
@@ -62,7 +62,7 @@ def test_activation_targets_from_families_and_levels():
 
 
 def test_campaign_goals_of_the_province_are_the_row_sums_of_appendix_1():
-    from tally06.reference import appendix1_targets
+    from tally06.imports.reference import appendix1_targets
 
     tree = Tree.of(demo_org())
     goals = campaign_goals(tree, {t.unit_code: t for t in appendix1_targets()})

@@ -8,7 +8,7 @@ from tally06.reports.appendix1 import (
     assemble_appendix1,
     build_appendix1,
 )
-from tally06.reports.writers import write_appendix1, write_appendix1_csv, write_appendix1_xlsx
+from tally06.reports.appendix1_writers import write_appendix1, write_appendix1_csv, write_appendix1_xlsx
 
 __all__ = [
     "Appendix1Report", "Appendix1Row", "Correction", "ReportError", "assemble_appendix1",

@@ -25,14 +25,13 @@ from decimal import Decimal
 
 import asyncpg
 
+from tally06.domain.metrics import ACTIVATED
+from tally06.domain.org import OrgRegistry, UnitKind
+from tally06.domain.pace import completion_pct, remaining
+from tally06.domain.targets import CampaignTarget
 from tally06.exceptions import Tally06Error
-from tally06.org import OrgRegistry, UnitKind
-from tally06.org_store import load_org
-from tally06.pace import completion_pct, remaining
-from tally06.targets_import import CampaignTarget
-from tally06.targets_store import campaign_targets_at
-
-ACTIVATED = ("activated_l1", "activated_l2")
+from tally06.store.org import load_org
+from tally06.store.targets import campaign_targets_at
 
 # Column of `events` naming a unit of each kind, and the kind of its children in a report.
 _COLUMN = {UnitKind.PROVINCE: "province", UnitKind.DISTRICT: "district",

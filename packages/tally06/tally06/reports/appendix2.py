@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tally06.events import LOCAL_TZ
-from tally06.org import UnitKind
-from tally06.org_store import load_org
-from tally06.pii import CitizenProtector, SealedPii, mask_cccd, mask_phone
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.org import UnitKind
+from tally06.domain.pii import CitizenProtector, SealedPii, mask_cccd, mask_phone
 from tally06.reports.appendix1 import _COLUMN, ACTIVATED, ReportError, _aware
+from tally06.store.org import load_org
 
 # Roles that may export clear CCCD, names and phones: the provincial / district police, who
 # run the spot checks ("kiểm tra xác suất"). Everybody else gets masked lists.

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tally06.events import EventType
+from tally06.contract.events import EventType
 from tally06.simulator.model import local_iso
 
 INVALID_KINDS = ("cccd_11_digits", "missing_level", "unknown_team", "future")

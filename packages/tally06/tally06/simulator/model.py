@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tally06.events import LOCAL_TZ, SCHEMA_VERSION, EventType
+from tally06.contract.events import LOCAL_TZ, SCHEMA_VERSION, EventType
 from tally06.simulator.people import citizen as make_citizen
 from tally06.simulator.plan import TeamPlan, TeamRole
 

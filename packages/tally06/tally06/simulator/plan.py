@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tally06.org import OrgRegistry, UnitKind
-from tally06.reference import DistrictTarget, appendix1
+from tally06.domain.org import OrgRegistry, UnitKind
+from tally06.imports.reference import DistrictTarget, appendix1
 from tally06.simulator.people import officer_ids
 
 if TYPE_CHECKING:
-    from tally06.daily_targets import DailyTarget
+    from tally06.domain.targets import DailyTarget
 
 # Plan 70: phase 1 starts 2023-03-24, phase 3 ends 2023-06-30 with 100 % of the remainder.
 CAMPAIGN_FIRST_DAY = dt.date(2023, 3, 24)
@@ -135,8 +135,8 @@ ACTIVATION_YIELD = 0.75
 
 def demo_daily_targets(seed: int = 6) -> list[DailyTarget]:
     """The daily activation target of every demo team: what its plan of visits should yield."""
-    from tally06.daily_targets import DailyTarget
-    from tally06.reference import demo_org
+    from tally06.domain.targets import DailyTarget
+    from tally06.imports.reference import demo_org
 
     return [DailyTarget(team, "activated", round(target * ACTIVATION_YIELD))
             for team, target in sorted(daily_targets(plan_teams(demo_org(), seed=seed)).items())]

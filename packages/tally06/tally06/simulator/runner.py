@@ -20,13 +20,13 @@ import httpx
 import orjson
 import structlog
 
-from tally06.org import OrgRegistry
-from tally06.reference import demo_org
-from tally06.simulator.clock import SimClock
+from tally06.domain.org import OrgRegistry
+from tally06.imports.reference import demo_org
 from tally06.simulator.device import Batch, Device
 from tally06.simulator.faults import ClaimPool, FaultConfig
 from tally06.simulator.model import TeamState, events_between, local_iso, new_team_state
 from tally06.simulator.plan import TeamPlan, plan_teams
+from tally06.simulator.sim_clock import SimClock
 from tally06.simulator.stats import SimulatorStats
 
 log = structlog.get_logger("tally06.simulator")

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from tally06.alerts import AlertView, Rule, ack_token_valid, acknowledge, get_alert, list_alerts
+from tally06.domain.ack_links import ack_token_valid
+from tally06.domain.alert_rules import Rule
+from tally06.store.alerts import AlertView, acknowledge, get_alert, list_alerts
 from tally06_wallboard import ack_page
 from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.exceptions import NotFound

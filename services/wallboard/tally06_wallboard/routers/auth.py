@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from tally06.users import SignIn, end_sessions, sign_in
+from tally06.domain.accounts import SignIn
+from tally06.store.users import end_sessions, sign_in
 from tally06_wallboard.deps import Runtime, SignInAdmitted, User
 from tally06_wallboard.exceptions import TooManyAttempts, Unauthenticated
 from tally06_wallboard.schemas import Credentials, ErrorBody, Me, Session

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from tally06.org import UnitKind
+from tally06.domain.org import UnitKind
 from tally06_wallboard.deps import ReportsDep, User
-from tally06_wallboard.scope import default_unit, readable
 from tally06_wallboard.schemas import ErrorBody, Ranking
+from tally06_wallboard.scope import default_unit, readable
 
 router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 

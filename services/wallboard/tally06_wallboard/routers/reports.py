@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from tally06.org import UnitKind
-from tally06.reports import ReportError, build_appendix1, write_appendix1
-from tally06.reports.appendix2 import build_appendix2, build_officer_report
-from tally06.reports.appendix2_writers import period_label, write_appendix2, write_officer_report
-from tally06.reports.audit import record_export
-from tally06.users import CLEAR_PII_ROLES
+from tally06.domain.accounts import CLEAR_PII_ROLES
+from tally06.domain.org import UnitKind
+from tally06.reports import ReportError
+from tally06.reports.export import (
+    Export,
+    ExportRequest,
+    export_appendix1,
+    export_appendix2,
+    export_officers,
+    refuse_clear_appendix2,
+)
 from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest
 from tally06_wallboard.schemas import ErrorBody
@@ -51,16 +55,18 @@ async def appendix1(
     if runtime.reports.unit(unit).kind == UnitKind.TEAM:
         raise InvalidRequest("unit", f"{unit} is a team: Appendix I lists the units under a unit")
     at = _period(runtime, cutoff, since)
+    name = f"phu-luc-1_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
+    request = _request(principal, unit, at, since, name)
     async with runtime.pool.acquire() as conn:
         try:
-            report = await build_appendix1(conn, unit, at, since, org=runtime.tree.org)
+            export = await export_appendix1(conn, request, org=runtime.tree.org)
         except ReportError as exc:
             raise InvalidRequest("cutoff", str(exc)) from exc
-        name = f"phu-luc-1_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.appendix1", unit=unit,
-                            period_from=since, period_to=at, clear_pii=False, row_count=len(report.rows),
-                            target=f"download:{name}")
-    return _download(lambda path: write_appendix1(report, path), name, format)
+    return _download(export, name, format)
+
+
+def _request(principal: User, unit: str, at: dt.datetime, since: dt.datetime | None, name: str) -> ExportRequest:
+    return ExportRequest(principal.username, principal.role.value, unit, at, since, f"download:{name}")
 
 
 def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
@@ -73,10 +79,10 @@ def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | N
     return at
 
 
-def _download(write: Callable[[Path], object], name: str, format: str) -> Response:  # noqa: A002
+def _download(export: Export, name: str, format: str) -> Response:  # noqa: A002
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
-        write(path)
+        export.write(path, None)
         body = path.read_bytes()
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -101,22 +107,18 @@ async def appendix2(
     readable(runtime.reports, principal, unit, "unit")
     at = _period(runtime, cutoff, since)
     name = f"phu-luc-2_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
+    request = _request(principal, unit, at, since, name)
     if clear and principal.role not in CLEAR_PII_ROLES:
-        await record_export(runtime.pool, actor=principal.username, role=principal.role.value,
-                            action="export.appendix2.refused", unit=unit, period_from=since, period_to=at,
-                            clear_pii=True, row_count=0, target=f"download:{name}")
+        await refuse_clear_appendix2(runtime.pool, request)
         raise Forbidden("clear", f"a {principal.role} may not see clear personal data (refused and logged)")
     protector = runtime.protector()
-    async with runtime.pool.acquire() as conn, conn.transaction():
+    async with runtime.pool.acquire() as conn:
         try:
-            report = await build_appendix2(conn, unit, at, since, protector=protector, clear=clear)
+            # The personal data is read and its audit row written in one transaction.
+            export = await export_appendix2(conn, request, protector=protector, clear=clear)
         except ReportError as exc:
             raise InvalidRequest("cutoff", str(exc)) from exc
-        # In the transaction that read the personal data: no read without its audit row.
-        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.appendix2",
-                            unit=unit, period_from=since, period_to=at, clear_pii=clear, row_count=len(report.rows),
-                            target=f"download:{name}")
-    return _download(lambda path: write_appendix2(report, path), name, format)
+    return _download(export, name, format)
 
 
 @router.get(
@@ -135,11 +137,7 @@ async def officers(
     name = f"can-bo_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
     async with runtime.pool.acquire() as conn:
         try:
-            teams, people = await build_officer_report(conn, unit, at, since)
+            export = await export_officers(conn, _request(principal, unit, at, since, name))
         except ReportError as exc:
             raise InvalidRequest("cutoff", str(exc)) from exc
-        await record_export(conn, actor=principal.username, role=principal.role.value, action="export.officers",
-                            unit=unit, period_from=since, period_to=at, clear_pii=False, row_count=len(people),
-                            target=f"download:{name}")
-    title = f"Kết quả theo tổ công tác và cán bộ — {unit} — {period_label(since, at)}"
-    return _download(lambda path: write_officer_report(teams, people, path, title), name, format)
+    return _download(export, name, format)

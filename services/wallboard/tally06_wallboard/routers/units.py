@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from tally06_wallboard.deps import ReportsDep, User
-from tally06_wallboard.schemas import ErrorBody, Ranking, Trend, UnitProgress, UnitRef
 from tally06_wallboard.figures import unit_ref
+from tally06_wallboard.schemas import ErrorBody, Ranking, Trend, UnitProgress, UnitRef
 from tally06_wallboard.scope import readable
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})

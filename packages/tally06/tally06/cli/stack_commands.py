@@ -1,0 +1,85 @@
+"""``tally06 up``, ``migrate``, ``topics`` and ``rebuild``: the stack and its plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tally06.cli.context import console, fail, progress_bar, settings
+from tally06.exceptions import ComponentStartError
+from tally06.kit.structured_logging import configure_logging
+from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.console import run_stack
+from tally06.stack.supervisor import Stack, StackConfig
+from tally06.store.database import ensure_database, migrate
+
+
+def up(
+    demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
+    ingest_port: int = 8061,
+    wallboard_port: int = 8062,
+    aggregator_port: int = 8063,
+    relay_port: int = 8064,
+    notifier_port: int = 8065,
+    pg_port: int = 55432,
+    kafka_port: int = 19092,
+    home: Path = Path(".tally06"),
+    seed: Annotated[int, typer.Option(help="Simulator seed")] = 6,
+    speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 1800.0,
+    backfill_hours: Annotated[float, typer.Option(help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
+) -> None:
+    """Start PostgreSQL, the broker, topics, migrations and the services; Ctrl-C stops all."""
+    configure_logging(settings().log_level, json=False, service="stack")
+    config = StackConfig(
+        home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
+        relay_port=relay_port, notifier_port=notifier_port, pg_port=pg_port, kafka_port=kafka_port,
+        database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
+        demo=demo,
+    )
+    try:
+        asyncio.run(run_stack(Stack(config), console, demo=demo, seed=seed, speed=speed,
+                              backfill_hours=backfill_hours))
+    except ComponentStartError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def migrate_cmd() -> None:
+    """Create the database if needed and apply pending migrations."""
+    url = settings().database_url
+
+    async def run() -> list[str]:
+        await ensure_database(url)
+        return await migrate(url)
+
+    applied = asyncio.run(run())
+    console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+def topics_cmd(replication_factor: int = 1) -> None:
+    """Create the Kafka topics that do not exist yet (the broker must not auto-create them)."""
+    created = asyncio.run(ensure_topics(settings().kafka_bootstrap, replication_factor))
+    console.print(f"created: {', '.join(created) or 'nothing (all exist)'}")
+
+
+def rebuild() -> None:
+    """Rebuild the counters read model from the event store (pauses the live projection)."""
+    # Imported here: the aggregator brings Faust, which every other command would pay for at start.
+    from tally06_aggregator.rebuild import rebuild_counters
+
+    url = settings().database_url
+    with progress_bar("rebuilding counters") as bar:
+        task = bar.add_task("rebuild", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = asyncio.run(rebuild_counters(url, progress=advance))
+    console.print(f"rebuilt from {result.events:,} events: {result.rows:,} counter rows, "
+                  f"{len(result.positions)} keys")
+
+
+__all__ = ["migrate_cmd", "rebuild", "topics_cmd", "up"]

@@ -1,0 +1,144 @@
+"""``tally06 targets …``: campaign targets (Appendix I), daily targets, phases and working hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import typer
+
+from tally06.cli.context import (
+    AdminActorOption,
+    FromOption,
+    PartialOption,
+    audit,
+    console,
+    csv_text,
+    err,
+    fail,
+    left_out,
+    load_file,
+    local_day_or_today,
+    moment_or_now,
+)
+from tally06.contract.events import LOCAL_TZ
+from tally06.domain.calendar import Phase
+from tally06.domain.org import OrgRegistry
+from tally06.domain.targets import CampaignTarget
+from tally06.imports.daily_targets_csv import parse_daily_targets_csv
+from tally06.imports.phases_csv import parse_phases_csv
+from tally06.imports.row_errors import RowError
+from tally06.imports.targets_spreadsheet import (
+    ImportReport,
+    TargetsImportError,
+    parse_targets_csv,
+    parse_targets_xlsx,
+)
+from tally06.imports.working_hours_csv import parse_working_hours_csv
+from tally06.store.phases import save_phases
+from tally06.store.targets import save_campaign_targets, save_daily_targets
+from tally06.store.working_hours import save_working_hours
+
+targets_app = typer.Typer(help="Campaign targets (Appendix I), versioned.", no_args_is_help=True)
+
+
+@targets_app.command("import")
+def targets_import(
+    path: Path,
+    valid_from: Annotated[str | None, typer.Option(help="When the targets take effect (ISO 8601); default now")] = None,
+    partial: PartialOption = False,
+    actor: AdminActorOption = None,
+) -> None:
+    """Import campaign targets from CSV or an Appendix I workbook (.xlsx), with a per-row report."""
+    moment = moment_or_now(valid_from)
+    reports: list[ImportReport] = []
+
+    def parse(file: Path, org: OrgRegistry) -> tuple[list[CampaignTarget], list[RowError]]:
+        if file.suffix.lower() == ".xlsx":
+            report = parse_targets_xlsx(file, org)
+        else:
+            report = parse_targets_csv(file.read_text(encoding="utf-8-sig"), org)
+        reports.append(report)  # its totals row is checked below
+        return report.targets, report.errors
+
+    async def save(conn: asyncpg.Connection, targets: list[CampaignTarget], errors: list[RowError]) -> int:
+        saved = await save_campaign_targets(conn, targets, source=path.name, valid_from=moment)
+        await audit(conn, actor, "targets.import", path.name,
+                    f"{saved} campaign targets from {path.name} in force from {moment.isoformat()}"
+                    + left_out(errors), row_count=saved, period_from=moment)
+        return saved
+
+    try:
+        loaded = load_file(path, parse, save, partial=partial)
+    except TargetsImportError as exc:
+        fail(str(exc))
+    totals = reports[0].totals_row
+    if totals is not None and not totals.agrees:
+        err.print("[yellow]the totals row disagrees with its rows:[/] " + "; ".join(totals.disagreements))
+    console.print(f"{len(loaded.rows)} valid rows, {len(loaded.errors)} bad rows; saved {loaded.saved or 0} "
+                  f"targets in force from {moment.isoformat()}")
+    if loaded.errors and not partial:
+        raise typer.Exit(1)
+
+
+def _import_by_day(path: Path, valid_from: str | None, partial: bool, what: str, action: str, actor: str | None,
+                   parse: Callable[[str, OrgRegistry], tuple[list[Any], list[RowError]]],
+                   save: Callable[..., Awaitable[int]]) -> None:
+    """Rows saved as a version that starts on a local day (daily targets, working hours)."""
+    day = local_day_or_today(valid_from)
+
+    async def save_and_audit(conn: asyncpg.Connection, rows: list[Any], errors: list[RowError]) -> int:
+        saved = await save(conn, rows, source=path.name, valid_from=day)
+        await audit(conn, actor, action, path.name, f"{saved} {what} from {path.name} from {day}" + left_out(errors),
+                    row_count=saved, period_from=dt.datetime.combine(day, dt.time(), LOCAL_TZ))
+        return saved
+
+    loaded = load_file(path, lambda file, org: parse(csv_text(file), org), save_and_audit, partial=partial)
+    console.print(f"{len(loaded.rows)} valid rows, {len(loaded.errors)} bad rows; saved {loaded.saved or 0} {what} "
+                  f"from {day}")
+    if loaded.errors and not partial:
+        raise typer.Exit(1)
+
+
+@targets_app.command("daily")
+def targets_daily(path: Path, valid_from: FromOption = None, partial: PartialOption = False,
+                  actor: AdminActorOption = None) -> None:
+    """Import daily targets per team or commune (CSV: unit_code,metric,target)."""
+    _import_by_day(path, valid_from, partial, "daily targets", "targets.daily", actor, parse_daily_targets_csv,
+                   save_daily_targets)
+
+
+@targets_app.command("hours")
+def targets_hours(path: Path, valid_from: FromOption = None, partial: PartialOption = False,
+                  actor: AdminActorOption = None) -> None:
+    """Import working hours per unit (CSV: unit_code,starts,ends in local HH:MM); units below inherit them."""
+    _import_by_day(path, valid_from, partial, "working hours", "targets.hours", actor, parse_working_hours_csv,
+                   save_working_hours)
+
+
+@targets_app.command("phases")
+def targets_phases(
+    path: Path,
+    valid_from: Annotated[str | None, typer.Option(help="When they take effect (ISO 8601); default now")] = None,
+    actor: AdminActorOption = None,
+) -> None:
+    """Import campaign phases (CSV: unit_code,phase,starts,ends,goal); the last phase's end is the
+    unit's deadline, and units below follow it. Any bad row saves nothing."""
+    moment = moment_or_now(valid_from)
+
+    async def save(conn: asyncpg.Connection, phases: dict[str, list[Phase]], errors: list[RowError]) -> int:
+        saved = await save_phases(conn, phases, source=path.name, valid_from=moment)
+        await audit(conn, actor, "targets.phases", path.name,
+                    f"{saved} phases of {len(phases)} units from {path.name} in force from {moment.isoformat()}",
+                    row_count=saved, period_from=moment)
+        return saved
+
+    loaded = load_file(path, lambda file, org: parse_phases_csv(csv_text(file), org), save, partial=False,
+                       save_empty=True)
+    console.print(f"{len(loaded.rows)} units, {len(loaded.errors)} bad rows; saved {loaded.saved or 0} phases in force "
+                  f"from {moment.isoformat()}")
+    if loaded.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""The event contract and topics: what crosses a process boundary."""

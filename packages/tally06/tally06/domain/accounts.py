@@ -1,0 +1,86 @@
+"""People who sign in: roles, the unit each may read below, lockout.
+
+Field devices are not users: they hold device tokens bound to one team
+(``tally06.store.device_tokens``).
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+
+from tally06.domain.org import UnitKind
+
+
+class Role(enum.StrEnum):
+    TEAM_LEAD = "team_lead"
+    COMMUNE_FOCAL = "commune_focal"
+    DISTRICT_FOCAL = "district_focal"
+    PROVINCE_OPERATOR = "province_operator"
+    ADMIN = "admin"
+
+
+# The kind of unit a role is attached to: it reads that unit and everything below it.
+ROLE_UNIT_KIND = {
+    Role.TEAM_LEAD: UnitKind.TEAM,
+    Role.COMMUNE_FOCAL: UnitKind.COMMUNE,
+    Role.DISTRICT_FOCAL: UnitKind.DISTRICT,
+    Role.PROVINCE_OPERATOR: UnitKind.PROVINCE,
+    Role.ADMIN: UnitKind.PROVINCE,
+}
+
+
+# Focal points acknowledge the alerts of their subtree; the province operator watches them all.
+ACKNOWLEDGING_ROLES = frozenset({Role.COMMUNE_FOCAL, Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
+
+
+# The district and provincial police who run the spot checks may see citizens' CCCD, name and
+# phone in clear (each read audited); everybody else sees them masked.
+CLEAR_PII_ROLES = frozenset({Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
+
+
+# After this many wrong passwords in a row the account waits, doubling each time (to a cap):
+# slow enough to stop guessing, short enough that a clumsy officer is not locked out for a day.
+FREE_ATTEMPTS = 5
+
+
+FIRST_LOCK_S = 30
+
+
+MAX_LOCK_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit: str
+    token_version: int
+    disabled: bool
+
+
+class SignIn(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: SignIn
+    user: User | None = None
+    retry_after_s: int = 0
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def lock_seconds(failures: int) -> int:
+    """How long an account waits after ``failures`` wrong passwords in a row."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(MAX_LOCK_S, FIRST_LOCK_S * 2 ** (failures - FREE_ATTEMPTS))

@@ -1,0 +1,1 @@
+"""Spreadsheets and CSV into domain objects; bad rows reported by row, field and reason."""

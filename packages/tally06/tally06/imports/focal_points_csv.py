@@ -1,0 +1,73 @@
+"""Focal points from CSV: ``unit_code,name,channel,address``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import urlsplit
+
+from tally06.domain.focal_points import CHANNELS, FocalPointRow
+from tally06.domain.org import OrgRegistry, UnitKind
+from tally06.imports.row_errors import RowError
+
+CSV_COLUMNS = ("unit_code", "name", "channel", "address")
+
+
+_KINDS = (UnitKind.PROVINCE, UnitKind.DISTRICT, UnitKind.COMMUNE)
+
+
+# Enough to catch a name or a phone number typed into the address column, not RFC 5322.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _address_problem(channel: str, address: str) -> str | None:
+    if not address:
+        return "is required"
+    if channel == "email" and not _EMAIL.fullmatch(address):
+        return f"{address!r} is not an email address"
+    if channel == "webhook":
+        url = urlsplit(address)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return f"{address!r} is not an http(s) URL"
+    return None
+
+
+def parse_focal_points_csv(text: str, org: OrgRegistry) -> tuple[list[FocalPointRow], list[RowError]]:
+    """Rows of ``unit_code,name,channel,address``; bad rows are reported, never raised."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+        return [], [RowError(1, "header", f"must be {','.join(CSV_COLUMNS)}")]
+    rows: list[FocalPointRow] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, raw in enumerate(reader, start=2):
+        unit_code, name, channel, address = ((raw.get(c) or "").strip() for c in CSV_COLUMNS)
+        if not (unit_code or name or channel or address):
+            continue
+        before = len(errors)
+        channel = channel.lower()
+        if channel == "email":
+            address = address.lower()  # one mailbox typed in two cases is still one recipient
+        unit = org.get(unit_code)
+        if unit is None:
+            errors.append(RowError(line, "unit_code", f"{unit_code!r} is not a known unit"))
+        elif unit.kind not in _KINDS:
+            errors.append(RowError(line, "unit_code", (
+                f"{unit_code} is a {unit.kind.value}; only communes, districts and the province "
+                "have focal points (a team's alerts go to its commune)")))
+        if not name:
+            errors.append(RowError(line, "name", "is required"))
+        if channel not in CHANNELS:
+            errors.append(RowError(line, "channel", f"{channel!r} is not one of {', '.join(CHANNELS)}"))
+        elif (problem := _address_problem(channel, address)) is not None:
+            errors.append(RowError(line, "address", problem))
+        if len(errors) > before:
+            continue
+        key = (unit_code, channel, address)
+        if key in seen:
+            errors.append(RowError(line, "address", f"{unit_code} {channel} {address} is already given on row {seen[key]}"))
+            continue
+        seen[key] = line
+        rows.append(FocalPointRow(unit_code, name, channel, address))
+    return rows, errors

@@ -1,0 +1,91 @@
+"""What every faust-streaming service of tally06 shares: the App settings, health pages, start-up.
+
+PostgreSQL is the state of these services, so Faust keeps no tables; the broker settings suit
+both Apache Kafka and Tansu (see ``faust_transport``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import faust
+import structlog
+from faust.worker import Worker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from tally06.kit.faust_transport import broker_urls
+from tally06.kit.ports import require_free_port_or_exit
+from tally06.kit.settings import CommonSettings
+from tally06.kit.structured_logging import configure_logging
+from tally06.kit.topic_admin import ensure_topics
+
+
+def make_app(app_id: str, settings: CommonSettings, *, host: str, port: int, offset_reset: str,
+             session_timeout_s: float, rebalance_timeout_s: float, heartbeat_interval_s: float) -> faust.App:
+    return faust.App(
+        app_id,
+        broker=broker_urls(settings.kafka_bootstrap),
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        consumer_auto_offset_reset=offset_reset,
+        # A dead worker's partitions move after the session timeout; Tansu also holds a join for
+        # part of the rebalance timeout, so Faust's long defaults mean a minute of silence.
+        broker_session_timeout=session_timeout_s,
+        broker_rebalance_timeout=rebalance_timeout_s,
+        broker_heartbeat_interval=heartbeat_interval_s,
+        web_enabled=True,
+        web_bind=host,
+        web_port=port,
+        web_in_thread=False,
+        autodiscover=False,
+    )
+
+
+@contextlib.contextmanager
+def errors_stop_the_worker() -> Iterator[None]:
+    """An agent that crashed would be restarted by Faust with its messages still unacknowledged,
+    and wait for them for ever: a stalled worker that looks alive. Exit instead, so the
+    supervisor (the stack, compose or Kubernetes) starts a fresh one and the group rebalances."""
+    try:
+        yield
+    except Exception:
+        structlog.get_logger(__name__).exception("agent_crashed_stopping_worker")
+        os._exit(70)
+
+
+def add_health_pages(app: faust.App, check: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    """/healthz (alive), /readyz (``check`` passes; its dict is shown) and /metrics."""
+
+    @app.page("/healthz")
+    async def healthz(web, request):  # noqa: ANN001 - Faust view signature
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web, request):  # noqa: ANN001
+        try:
+            details = await check()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return web.json({"status": "unavailable", "error": type(exc).__name__}, status=503)
+        return web.json({"status": "ready", **details})
+
+    @app.page("/metrics")
+    async def metrics(web, request):  # noqa: ANN001
+        # As a header: aiohttp refuses a charset inside content_type, and prometheus_client's
+        # content type carries one ("...; charset=utf-8").
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def run_worker(service: str, app: faust.App, settings: CommonSettings, host: str, port: int) -> None:
+    configure_logging(settings.log_level, settings.log_json, service=service)
+    require_free_port_or_exit(service, host, port)
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_replication_factor))
+    # Our structlog set-up stays in charge: one JSON object per line, like the other services.
+    Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
+           override_logging=False).execute_from_commandline()

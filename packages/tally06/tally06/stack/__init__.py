@@ -1,0 +1,1 @@
+"""The one-command stack: embedded database and broker, keys, demo data, services as children."""

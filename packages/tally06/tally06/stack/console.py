@@ -1,0 +1,129 @@
+"""``tally06 up`` in a terminal: start the stack, show where things are and how events flow."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+
+import asyncpg
+from rich.console import Console
+from rich.table import Table
+
+from tally06.contract.events import LOCAL_TZ
+from tally06.kit.clock import OffsetClock
+from tally06.stack.supervisor import Stack, demo_clock_offset
+from tally06.store.device_tokens import issue_token
+
+
+async def _demo_tokens(database_url: str) -> dict[str, str]:
+    """One fresh token per demo team; tokens of an earlier demo run are revoked."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("UPDATE device_tokens SET revoked_at = now() WHERE label = 'demo' AND revoked_at IS NULL")
+        teams = [r["code"] for r in await conn.fetch("SELECT code FROM units WHERE kind = 'team' ORDER BY code")]
+        return {team: (await issue_token(conn, team, "demo"))[1] for team in teams}
+    finally:
+        await conn.close()
+
+
+async def _print_alerts(conn: asyncpg.Connection, console: Console, after: int, show: int = 5) -> int:
+    """Messages sent since ``after`` (a notification id), a few in full; returns the last id."""
+    rows = await conn.fetch(
+        "SELECT n.id, n.subject, f.name FROM notifications n JOIN focal_points f ON f.id = n.recipient_id "
+        "WHERE n.id > $1 AND n.state = 'sent' ORDER BY n.id", after)
+    for row in rows[:show]:
+        console.print(f"  [yellow]🔔 {row['name']}[/]: {row['subject']}", soft_wrap=True)
+    if len(rows) > show:
+        console.print(f"  [yellow]🔔 … and {len(rows) - show} more alerts sent[/] (notifier log: "
+                      "logs/notifier.log)")
+    return rows[-1]["id"] if rows else after
+
+
+async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: float = 5.0) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    last_alert = 0
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
+            with contextlib.suppress(Exception):
+                row = await conn.fetchrow(
+                    "SELECT (SELECT last_seq FROM event_seq) AS stored, position, broker_epoch, "
+                    "(SELECT count(*) FROM credits) AS credits, "
+                    "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
+                    "FROM relay_state")
+                console.print(
+                    f"[dim]{dt.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"
+                    f"  published [bold]{row['position']:,}[/]  counted [bold]{row['counted']:,}[/]"
+                    f"  credited {row['credits']:,}"
+                    f"  broker epoch {row['broker_epoch']}", soft_wrap=True)
+                last_alert = await _print_alerts(conn, console, last_alert)
+    finally:
+        await conn.close()
+
+
+async def _start_notifier_later(stack: Stack, console: Console, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    await asyncio.wait([asyncio.ensure_future(ready.wait()), asyncio.ensure_future(stop.wait())],
+                       return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        await stack.start_service("notifier")
+        console.print("notifier: judging pace, silence and daily targets; alerts appear below")
+
+
+async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, speed: float,
+                    backfill_hours: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks: list[asyncio.Task] = []
+    offset = demo_clock_offset(dt.datetime.now(dt.UTC)) if demo else dt.timedelta(0)
+    if offset:
+        stack.config.clock = f"offset:{offset.total_seconds():.0f}"
+    try:
+        console.print("[bold]tally06[/] starting…")
+        # The demo's notifier waits until the simulator has caught up with today: judged on a
+        # half-replayed morning, every team would look behind.
+        await stack.start(defer=("notifier",) if demo else ())
+        table = Table("component", "where", title="tally06 is up")
+        table.add_row("wallboard", f"{stack.wallboard_url}/  (read API docs {stack.wallboard_url}/docs)")
+        table.add_row("ingest API", f"{stack.ingest_url}/v1/events  (docs {stack.ingest_url}/docs)")
+        table.add_row("relay", f"http://{stack.config.host}:{stack.config.relay_port}/readyz")
+        table.add_row("aggregator", f"http://{stack.config.host}:{stack.config.aggregator_port}/metrics")
+        table.add_row("PostgreSQL", stack.database_url)
+        table.add_row("Kafka", stack.kafka_bootstrap)
+        table.add_row("logs", str(stack.config.home / "logs"))
+        console.print(table)
+        if stack.demo_users:
+            people = Table("sign in as", "password", "role", "reads", title="wallboard users (new passwords each start)")
+            for username, password, role, unit in stack.demo_users:
+                people.add_row(username, password, str(role), unit)
+            console.print(people)
+        tasks.append(asyncio.create_task(stack.supervise(stop)))
+        tasks.append(asyncio.create_task(_report(stack, console, stop)))
+        if demo:
+            from tally06.simulator import run_simulator
+
+            tokens = await _demo_tokens(stack.database_url)
+            clock = OffsetClock(offset)
+            if offset:
+                console.print(f"demo clock: {clock.now().astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} "
+                              "(a working afternoon; the real time is outside working hours)")
+            console.print(f"simulator: {len(tokens)} team devices, clock {speed:g}× until it reaches now")
+            caught_up = asyncio.Event()
+            tasks.append(asyncio.create_task(run_simulator(
+                stack.ingest_url, tokens, seed=seed, speed=speed, backfill_hours=backfill_hours,
+                stop=stop, max_events=None, now=clock.now, caught_up=caught_up)))
+            tasks.append(asyncio.create_task(_start_notifier_later(stack, console, caught_up, stop)))
+        console.print("press Ctrl-C to stop")
+        await stop.wait()
+    finally:
+        stop.set()
+        console.print("stopping…")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await stack.stop()
+        console.print("stopped")

