@@ -7,21 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tally06.contract.events import LOCAL_TZ
-from tally06.domain.alert_rules import Rule
+from tally06.domain.alert_rules import RULE_TEXTS, Rule
+from tally06.domain.metrics import METRIC_LABEL_VI
 from tally06.domain.org import Unit, UnitKind
 
 KIND_LABEL = {
     UnitKind.TEAM: "Tổ", UnitKind.COMMUNE: "Xã/phường", UnitKind.DISTRICT: "Huyện/thị xã",
     UnitKind.PROVINCE: "Tỉnh",
-}
-METRIC_LABEL = {
-    "activated": "kích hoạt", "activated_l1": "kích hoạt mức 1", "activated_l2": "kích hoạt mức 2",
-    "collected": "thu nhận hồ sơ", "collected_l1": "thu nhận hồ sơ mức 1", "collected_l2": "thu nhận hồ sơ mức 2",
-    "approved": "hồ sơ được duyệt", "approved_l1": "hồ sơ mức 1 được duyệt", "approved_l2": "hồ sơ mức 2 được duyệt",
-    "installed": "cài đặt VNeID",
-}
-RULE_LABEL = {
-    Rule.PACE: "chậm tiến độ", Rule.SILENT: "không gửi dữ liệu", Rule.MISSED_DAILY: "không đạt chỉ tiêu ngày",
 }
 PREFIX = {"alert": "Cảnh báo", "reminder": "Nhắc lại", "escalation": "Báo cáo vượt cấp"}
 
@@ -39,7 +31,7 @@ def _figures(detail: dict[str, Any]) -> list[str]:
     lines = []
     for metric, f in detail.get("metrics", {}).items():
         expected = f" (cần đạt {f['expected']:g} vào lúc này)" if "expected" in f else ""
-        lines.append(f"- {METRIC_LABEL.get(metric, metric)}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
+        lines.append(f"- {METRIC_LABEL_VI.get(metric, metric)}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
     if "silent_hours" in detail:
         seen = detail.get("last_seen")
         when = dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen else "chưa có hôm nay"
@@ -52,9 +44,9 @@ def compose(facts: AlertFacts, kind: str, ack_url: str) -> tuple[str, str, dict[
     # Unit names carry their kind ("Tổ công tác 2", "Huyện Đông Sơn"); the code says where.
     who = f"{facts.unit.name} ({facts.unit.code})"
     day = facts.day.strftime("%d/%m/%Y")
-    subject = f"[Đề án 06] {PREFIX[kind]}: {who} {RULE_LABEL[facts.rule]} ({day})"
+    subject = f"[Đề án 06] {PREFIX[kind]}: {who} {RULE_TEXTS[facts.rule].predicate_vi} ({day})"
     body = "\n".join([
-        f"{who} {RULE_LABEL[facts.rule]} ngày {day}.",
+        f"{who} {RULE_TEXTS[facts.rule].predicate_vi} ngày {day}.",
         *_figures(facts.detail),
         "",
         f"Xác nhận đã nhận cảnh báo: {ack_url}",

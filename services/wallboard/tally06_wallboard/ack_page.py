@@ -6,6 +6,7 @@ import datetime as dt
 from html import escape
 
 from tally06.contract.events import LOCAL_TZ
+from tally06.domain.alert_rules import RULE_TEXTS
 from tally06.store.alerts import AlertView
 
 _PAGE = """<!doctype html>
@@ -15,9 +16,6 @@ _PAGE = """<!doctype html>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
 h1{{font-size:1.4rem}} .ok{{color:#1b7f3b}} .bad{{color:#b3261e}} small{{color:#555}}</style>
 </head><body>{body}</body></html>"""
-
-
-RULES_VI = {"pace": "chậm tiến độ trong ngày", "missed_daily": "không đạt chỉ tiêu ngày", "silent": "không có hoạt động"}
 
 
 def _local(moment: dt.datetime) -> str:
@@ -33,7 +31,7 @@ def confirmed(alert: AlertView, recipient: str, board_url: str) -> str:
         head = f'<h1 class="ok" data-ack="done">Đã xác nhận cảnh báo #{alert.id}</h1>'
     else:
         head = f'<h1 class="ok" data-ack="earlier">Cảnh báo #{alert.id} đã được xác nhận trước đó</h1>'
-    body = (f"{head}<p>{unit} — {escape(RULES_VI.get(alert.rule.value, alert.rule.value))}, ngày {alert.day:%d/%m/%Y}.</p>"
+    body = (f"{head}<p>{unit} — {escape(RULE_TEXTS[alert.rule].phrase_vi)}, ngày {alert.day:%d/%m/%Y}.</p>"
             f"<p>Người xác nhận: <b>{who}</b> lúc {when}.</p>"
             f'<p><a href="{escape(board_url.rstrip("/"))}/#/unit/{escape(alert.unit)}">Mở bảng theo dõi · open the board</a></p>'
             f"<p><small>Alert #{alert.id} acknowledged by {who} at {when} (local time).</small></p>")

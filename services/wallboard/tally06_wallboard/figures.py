@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tally06.contract.events import local_day
 from tally06.domain.calendar import CAMPAIGN_HOURS, WorkingHours
+from tally06.domain.metrics import ACTIVATED
 from tally06.domain.org import Unit
 from tally06.domain.pace import (
     assess_pace,
@@ -30,7 +31,7 @@ from tally06_wallboard.schemas import (
     UnitFigures,
     UnitRef,
 )
-from tally06_wallboard.targets import ACTIVATED_METRICS, Goal
+from tally06_wallboard.targets import Goal
 from tally06_wallboard.trend import fill_days, whole_days_before
 
 
@@ -55,11 +56,11 @@ class UnitCounts:
 
     @property
     def activated_today(self) -> int:
-        return sum(self.today.get(m, 0) for m in ACTIVATED_METRICS)
+        return sum(self.today.get(m, 0) for m in ACTIVATED)
 
     @property
     def activated_total(self) -> int:
-        return sum(self.total.get(m, 0) for m in ACTIVATED_METRICS)
+        return sum(self.total.get(m, 0) for m in ACTIVATED)
 
 
 def counts_from_rows(
@@ -76,7 +77,7 @@ def counts_from_rows(
         if day == today:
             todays.setdefault(unit, {})[metric] = row["credited"]
             today_claims[unit] = today_claims.get(unit, 0) + row["claims"]
-        elif first <= day <= last and metric in ACTIVATED_METRICS:
+        elif first <= day <= last and metric in ACTIVATED:
             days = per_day.setdefault(unit, {})
             days[day] = days.get(day, 0) + row["credited"]
     total: dict[str, dict[str, int]] = {}

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from tally06.domain.metrics import ACTIVATED
 from tally06_wallboard.figures import UnitCounts, counts_from_rows
-from tally06_wallboard.targets import ACTIVATED_METRICS
 from tally06_wallboard.trend import whole_days_before
 
 Db = asyncpg.Pool | asyncpg.Connection
@@ -30,5 +30,5 @@ async def daily_series(db: Db, unit: str, first: dt.date, last: dt.date) -> dict
     rows = await db.fetch(
         "SELECT day, coalesce(sum(credited) FILTER (WHERE metric = ANY($4::text[])), 0) AS activated, "
         "sum(claims) AS claims FROM unit_daily WHERE unit = $1 AND day BETWEEN $2 AND $3 GROUP BY day",
-        unit, first, last, list(ACTIVATED_METRICS))
+        unit, first, last, list(ACTIVATED))
     return {r["day"]: (int(r["activated"]), int(r["claims"])) for r in rows}

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from tally06.domain.metrics import ACTIVATED, ACTIVATED_FAMILY
 from tally06.domain.targets import CampaignTarget
 from tally06_wallboard.hierarchy import Tree, roll_up
 
-ACTIVATED_FAMILY = "activated"
-ACTIVATED_METRICS = ("activated_l1", "activated_l2")
 
 
 class Goal(NamedTuple):
@@ -40,7 +39,7 @@ def own_activation_targets(daily: Mapping[tuple[str, str], int]) -> dict[str, in
     for (unit, metric), target in daily.items():
         if metric == ACTIVATED_FAMILY:
             family[unit] = target
-        elif metric in ACTIVATED_METRICS:
+        elif metric in ACTIVATED:
             per_level[unit] = per_level.get(unit, 0) + target
     return {**per_level, **family}
 

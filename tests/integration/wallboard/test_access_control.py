@@ -17,7 +17,7 @@ from tally06.contract.topics import PROGRESS, progress_key
 from tally06.domain.accounts import Role
 from tally06_wallboard.sessions import session_key
 from tests.conftest import TEST_KEYS
-from tests.integration.targets.test_targets_cli import tally06
+from tests.integration.tally06.cli.test_targets_cli import tally06
 from tests.support.sessions import PASSWORD, bearer, make_user
 from tests.support.sse import sse_events
 

@@ -1,11 +1,36 @@
-"""The alert rules: their names, and the words people read for them. The one home of both."""
+"""The alert rules: their names, and the words people read for them. The one home of both.
+
+The notifier decides when a rule fires (``tally06_notifier.rules``); everything that names a rule
+to a person takes its words from here: the message ("Xã A chậm tiến độ"), the acknowledgement
+page and the board (``static/i18n.js`` is tested against ``RULE_TEXTS``).
+"""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class Rule(enum.StrEnum):
     PACE = "pace"
     MISSED_DAILY = "missed_daily"
     SILENT = "silent"
+
+
+@dataclass(frozen=True)
+class RuleText:
+    predicate_vi: str  # follows the unit's name in a message: "{unit} {predicate_vi}"
+    title_vi: str  # a heading of its own: the board, the acknowledgement page
+    title_en: str
+
+    @property
+    def phrase_vi(self) -> str:
+        """The title inside a sentence (lower case first letter)."""
+        return self.title_vi[:1].lower() + self.title_vi[1:]
+
+
+RULE_TEXTS: dict[Rule, RuleText] = {
+    Rule.PACE: RuleText("chậm tiến độ", "Chậm tiến độ trong ngày", "Behind pace today"),
+    Rule.MISSED_DAILY: RuleText("không đạt chỉ tiêu ngày", "Không đạt chỉ tiêu ngày", "Missed daily target"),
+    Rule.SILENT: RuleText("không gửi dữ liệu", "Không có hoạt động", "No activity"),
+}

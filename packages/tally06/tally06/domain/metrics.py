@@ -1,6 +1,8 @@
-"""Metric families: the one place that says which counters a family groups.
+"""Metric families and the words for metrics: the one place that says which counters a family
+groups and what a person reads for each.
 
-A target or a report may name a family (``activated`` counts level 1 and level 2 together).
+A target or a report may name a family (``activated`` counts level 1 and level 2 together). The
+metrics themselves are part of the event contract (``tally06.contract.events.Metric``).
 """
 
 from __future__ import annotations
@@ -22,4 +24,13 @@ def metrics_of(target_metric: str) -> tuple[Metric, ...]:
 
 
 # What plan 70 counts as activated, in the order reports print the levels.
-ACTIVATED: tuple[str, ...] = tuple(m.value for m in FAMILIES["activated"])
+ACTIVATED_FAMILY = "activated"
+ACTIVATED: tuple[str, ...] = tuple(m.value for m in FAMILIES[ACTIVATED_FAMILY])
+
+# How a message names a metric or a family (Vietnamese, lower case: it stands inside a sentence).
+METRIC_LABEL_VI: dict[str, str] = {
+    "activated": "kích hoạt", "activated_l1": "kích hoạt mức 1", "activated_l2": "kích hoạt mức 2",
+    "collected": "thu nhận hồ sơ", "collected_l1": "thu nhận hồ sơ mức 1", "collected_l2": "thu nhận hồ sơ mức 2",
+    "approved": "hồ sơ được duyệt", "approved_l1": "hồ sơ mức 1 được duyệt", "approved_l2": "hồ sơ mức 2 được duyệt",
+    "installed": "cài đặt VNeID",
+}

@@ -13,7 +13,7 @@ import pytest
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.accounts import Role
-from tests.integration.reports.test_appendix1 import tally06
+from tests.integration.tally06.reports.test_appendix1 import tally06
 from tests.support import factories
 from tests.support.sessions import signed_in
 

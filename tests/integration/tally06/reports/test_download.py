@@ -10,7 +10,7 @@ import httpx
 
 from tally06.imports.reference import PLAN70_START, appendix1_targets
 from tally06.store.targets import save_campaign_targets
-from tests.integration.reports.test_appendix1 import expected_sheet, random_events, sheet_rows, store
+from tests.integration.tally06.reports.test_appendix1 import expected_sheet, random_events, sheet_rows, store
 from tests.support.sessions import signed_in
 
 CUTOFF = dt.datetime(2023, 4, 30, 10, 0, tzinfo=dt.UTC)  # 17:00 in Hà Nội

@@ -11,7 +11,7 @@ from tally06.imports.reference import appendix1
 from tally06.store.targets import campaign_targets_at
 from tests.conftest import service_env
 
-REFERENCE = Path(__file__).resolve().parents[3] / "packages/tally06/tally06/data/thanh_hoa_plan70_appendix1.csv"
+REFERENCE = Path(__file__).resolve().parents[4] / "packages/tally06/tally06/data/thanh_hoa_plan70_appendix1.csv"
 
 
 async def tally06(database: str, *args: str) -> tuple[int, str, str]:
