@@ -14,7 +14,6 @@ from tally06.domain.targets import CampaignTarget
 from tally06_wallboard.hierarchy import Tree, roll_up
 
 
-
 class Goal(NamedTuple):
     """A campaign target: total accounts and its split by level."""
 

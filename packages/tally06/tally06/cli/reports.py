@@ -13,14 +13,7 @@ from tally06.domain.pii import CitizenProtector
 from tally06.exceptions import KeyConfigError
 from tally06.reports import ReportError
 from tally06.reports.appendix2 import MIN_CITIZENS_PER_OFFICIAL, may_see_clear
-from tally06.reports.export import (
-    Export,
-    ExportRequest,
-    export_appendix1,
-    export_appendix2,
-    export_officers,
-    refuse_clear_appendix2,
-)
+from tally06.reports.export import Export, ExportRequest
 
 report_app = typer.Typer(help="Official reports (Appendix I of plan 70) as .xlsx or .csv.", no_args_is_help=True)
 
@@ -54,8 +47,8 @@ def report_appendix1(
     with progress_bar("{task.description}") as bar:
         task = bar.add_task("reading the event store", total=None)
         try:
-            export = on_db(lambda conn: export_appendix1(
-                conn, request, progress=lambda what: bar.update(task, description=f"reading {what}")))
+            export = on_db(lambda conn: request.appendix1(
+                conn, progress=lambda what: bar.update(task, description=f"reading {what}")))
         except ReportError as exc:
             fail(str(exc))
         bar.update(task, description=f"writing {out.name}", completed=0, total=export.rows + 1)
@@ -85,7 +78,7 @@ def report_appendix2(
     """Appendix II: the per-activation list (citizen, CCCD, phone, guiding officer, running total)."""
     request = _request(out, unit, to, start, actor, role)
     if clear and not may_see_clear(role):
-        on_db(lambda conn: refuse_clear_appendix2(conn, request))
+        on_db(request.refuse_clear)
         fail(f"role {role!r} may not export clear personal data (refused and logged)", 3)
     config = settings()
     try:
@@ -99,7 +92,7 @@ def report_appendix2(
             bar.update(task, completed=done, total=total)
 
         try:
-            export: Export = on_db(lambda conn: export_appendix2(conn, request, protector=protector, clear=clear,
+            export: Export = on_db(lambda conn: request.appendix2(conn, protector=protector, clear=clear,
                                                                   progress=advance))
         except ReportError as exc:
             fail(str(exc))
@@ -121,7 +114,7 @@ def report_officers(
     """Per team and per officer, with the rule that every official guides at least 10 citizens."""
     request = _request(out, unit, to, start, actor, role)
     try:
-        export = on_db(lambda conn: export_officers(conn, request))
+        export = on_db(request.officers)
     except ReportError as exc:
         fail(str(exc))
     export.write(out, None)

@@ -27,6 +27,15 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
+class Export:
+    """A built and audited report, ready to be written as .xlsx or .csv (by the path's suffix)."""
+
+    report: Any
+    rows: int
+    write: Callable[[Path, Progress | None], list[Path]]
+
+
+@dataclass(frozen=True)
 class ExportRequest:
     """Who exports which unit's report for which period, and where it goes (for the audit log)."""
 
@@ -37,55 +46,41 @@ class ExportRequest:
     period_from: dt.datetime | None
     target: Path | str
 
-    async def record(self, conn: asyncpg.Connection | asyncpg.Pool, action: str, rows: int,
-                     clear_pii: bool = False) -> None:
+    async def _record(self, conn: asyncpg.Connection | asyncpg.Pool, action: str, rows: int,
+                      clear_pii: bool = False) -> None:
         await record_export(conn, actor=self.actor, role=self.role, action=action, unit=self.unit,
                             period_from=self.period_from, period_to=self.period_to, clear_pii=clear_pii,
                             row_count=rows, target=self.target)
 
+    async def appendix1(self, conn: asyncpg.Connection, *, org: OrgRegistry | None = None,
+                        progress: Callable[[str], None] | None = None) -> Export:
+        """Appendix I as of ``period_to``; ``period_from`` is the previous cutoff whose corrections it lists."""
+        report: Appendix1Report = await build_appendix1(conn, self.unit, self.period_to, self.period_from,
+                                                        org=org, progress=progress)
+        await self._record(conn, "export.appendix1", len(report.rows))
+        return Export(report, len(report.rows), lambda path, advance: write_appendix1(report, path, advance))
 
-@dataclass(frozen=True)
-class Export:
-    """A built and audited report, ready to be written as .xlsx or .csv (by the path's suffix)."""
+    async def refuse_clear(self, conn: asyncpg.Connection | asyncpg.Pool) -> None:
+        """Clear personal data asked for by a role that may not see it: logged, nothing read."""
+        await self._record(conn, "export.appendix2.refused", 0, clear_pii=True)
 
-    report: Any
-    rows: int
-    write: Callable[[Path, Progress | None], list[Path]]
+    async def appendix2(self, conn: asyncpg.Connection, *, protector: CitizenProtector, clear: bool,
+                        progress: Progress | None = None) -> Export:
+        async with conn.transaction():
+            report: Appendix2Report = await build_appendix2(conn, self.unit, self.period_to, self.period_from,
+                                                            protector=protector, clear=clear, progress=progress)
+            await self._record(conn, "export.appendix2", len(report.rows), clear_pii=clear)
 
+        def write(path: Path, advance: Progress | None) -> list[Path]:
+            write_appendix2(report, path, advance)
+            return [path]
 
-async def export_appendix1(conn: asyncpg.Connection, request: ExportRequest, *, org: OrgRegistry | None = None,
-                           progress: Callable[[str], None] | None = None) -> Export:
-    """Appendix I as of ``period_to``; ``period_from`` is the previous cutoff whose corrections it lists."""
-    report: Appendix1Report = await build_appendix1(conn, request.unit, request.period_to, request.period_from,
-                                                    org=org, progress=progress)
-    await request.record(conn, "export.appendix1", len(report.rows))
-    return Export(report, len(report.rows), lambda path, advance: write_appendix1(report, path, advance))
+        return Export(report, len(report.rows), write)
 
-
-async def refuse_clear_appendix2(conn: asyncpg.Connection | asyncpg.Pool, request: ExportRequest) -> None:
-    """A request for clear personal data by a role that may not see it: logged, nothing read."""
-    await request.record(conn, "export.appendix2.refused", 0, clear_pii=True)
-
-
-async def export_appendix2(conn: asyncpg.Connection, request: ExportRequest, *, protector: CitizenProtector,
-                           clear: bool, progress: Progress | None = None) -> Export:
-    async with conn.transaction():
-        report: Appendix2Report = await build_appendix2(conn, request.unit, request.period_to, request.period_from,
-                                                        protector=protector, clear=clear, progress=progress)
-        await request.record(conn, "export.appendix2", len(report.rows), clear_pii=clear)
-
-    def write(path: Path, advance: Progress | None) -> list[Path]:
-        write_appendix2(report, path, advance)
-        return [path]
-
-    return Export(report, len(report.rows), write)
-
-
-async def export_officers(conn: asyncpg.Connection, request: ExportRequest) -> Export:
-    """Activations per team and per officer, with the plan-70 rule of 10 citizens per official."""
-    teams, officers = await build_officer_report(conn, request.unit, request.period_to, request.period_from)
-    await request.record(conn, "export.officers", len(officers))
-    title = (f"Kết quả theo tổ công tác và cán bộ — {request.unit} — "
-             f"{period_label(request.period_from, request.period_to)}")
-    built: tuple[list[TeamRow], list[OfficerRow]] = (teams, officers)
-    return Export(built, len(officers), lambda path, _advance: write_officer_report(teams, officers, path, title))
+    async def officers(self, conn: asyncpg.Connection) -> Export:
+        """Activations per team and per officer, with the plan-70 rule of 10 citizens per official."""
+        teams, officers = await build_officer_report(conn, self.unit, self.period_to, self.period_from)
+        await self._record(conn, "export.officers", len(officers))
+        title = f"Kết quả theo tổ công tác và cán bộ — {self.unit} — {period_label(self.period_from, self.period_to)}"
+        built: tuple[list[TeamRow], list[OfficerRow]] = (teams, officers)
+        return Export(built, len(officers), lambda path, _advance: write_officer_report(teams, officers, path, title))

@@ -8,23 +8,22 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from tally06.domain.calendar import Phase
+from tally06.store.versioned import add_version, in_force_sql
 
 
 async def save_phases(conn: asyncpg.Connection, phases: Mapping[str, Sequence[Phase]], *, source: str,
                       valid_from: dt.datetime) -> int:
-    rows = [(unit, p.name, p.start, p.end, p.goal, valid_from, source) for unit, ps in phases.items() for p in ps]
-    await conn.executemany(
-        "INSERT INTO campaign_phases (unit, name, starts, ends, goal, valid_from, source) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)", rows)
-    return len(rows)
+    return await add_version(conn, "campaign_phases", ("unit", "name", "starts", "ends", "goal"),
+                             [(unit, p.name, p.start, p.end, p.goal) for unit, ps in phases.items() for p in ps],
+                             valid_from=valid_from, source=source)
 
 
 async def phases_at(conn: asyncpg.Connection | asyncpg.Pool, at: dt.datetime) -> dict[str, list[Phase]]:
     """Each unit's phases of the newest import in force at ``at`` (an import replaces a unit's set)."""
     rows = await conn.fetch(
         "SELECT p.unit, p.name, p.starts, p.ends, p.goal FROM campaign_phases p "
-        "JOIN (SELECT DISTINCT ON (unit) unit, valid_from FROM campaign_phases WHERE valid_from <= $1 "
-        "      ORDER BY unit, valid_from DESC, id DESC) v ON v.unit = p.unit AND v.valid_from = p.valid_from "
+        f"JOIN ({in_force_sql('campaign_phases', ('unit',), ('unit', 'valid_from'))}) v "
+        "ON v.unit = p.unit AND v.valid_from = p.valid_from "
         "ORDER BY p.unit, p.starts", at)
     found: dict[str, list[Phase]] = {}
     for r in rows:

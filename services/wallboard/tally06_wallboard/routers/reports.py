@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
+import asyncpg
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from tally06.domain.accounts import CLEAR_PII_ROLES
 from tally06.domain.org import UnitKind
 from tally06.reports import ReportError
-from tally06.reports.export import (
-    Export,
-    ExportRequest,
-    export_appendix1,
-    export_appendix2,
-    export_officers,
-    refuse_clear_appendix2,
-)
+from tally06.reports.export import Export, ExportRequest
 from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest
 from tally06_wallboard.schemas import ErrorBody
@@ -50,23 +45,35 @@ async def appendix1(
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the query parameter's public name
 ) -> Response:
     """The corrections since ``since`` come as a second sheet of the .xlsx (the CSV holds the table only)."""
-    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
-    readable(runtime.reports, principal, unit, "unit")
+    unit = _unit(runtime, principal, unit)
     if runtime.reports.unit(unit).kind == UnitKind.TEAM:
         raise InvalidRequest("unit", f"{unit} is a team: Appendix I lists the units under a unit")
+    request, name = _request(runtime, principal, unit, cutoff, since, "phu-luc-1", format)
+    return await _export(runtime, lambda conn: request.appendix1(conn, org=runtime.tree.org), name, format)
+
+
+def _unit(runtime: Runtime, principal: User, unit: str | None) -> str:
+    """The asked unit, else the user's own (the province for those who read everything), if readable."""
+    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
+    readable(runtime.reports, principal, unit, "unit")
+    return unit
+
+
+def _request(runtime: Runtime, principal: User, unit: str, cutoff: dt.datetime | None, since: dt.datetime | None,
+             prefix: str, format: str) -> tuple[ExportRequest, str]:  # noqa: A002
     at = _period(runtime, cutoff, since)
-    name = f"phu-luc-1_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-    request = _request(principal, unit, at, since, name)
+    name = f"{prefix}_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
+    return ExportRequest(principal.username, principal.role.value, unit, at, since, f"download:{name}"), name
+
+
+async def _export(runtime: Runtime, build: Callable[[asyncpg.Connection], Awaitable[Export]], name: str,
+                  format: str) -> Response:  # noqa: A002
     async with runtime.pool.acquire() as conn:
         try:
-            export = await export_appendix1(conn, request, org=runtime.tree.org)
+            export = await build(conn)
         except ReportError as exc:
             raise InvalidRequest("cutoff", str(exc)) from exc
     return _download(export, name, format)
-
-
-def _request(principal: User, unit: str, at: dt.datetime, since: dt.datetime | None, name: str) -> ExportRequest:
-    return ExportRequest(principal.username, principal.role.value, unit, at, since, f"download:{name}")
 
 
 def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
@@ -103,22 +110,14 @@ async def appendix2(
     clear: Annotated[bool, Query(description="clear CCCD, names and phones: district and provincial police only")] = False,
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
 ) -> Response:
-    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
-    readable(runtime.reports, principal, unit, "unit")
-    at = _period(runtime, cutoff, since)
-    name = f"phu-luc-2_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-    request = _request(principal, unit, at, since, name)
+    request, name = _request(runtime, principal, _unit(runtime, principal, unit), cutoff, since,
+                             "phu-luc-2", format)
     if clear and principal.role not in CLEAR_PII_ROLES:
-        await refuse_clear_appendix2(runtime.pool, request)
+        await request.refuse_clear(runtime.pool)
         raise Forbidden("clear", f"a {principal.role} may not see clear personal data (refused and logged)")
     protector = runtime.protector()
-    async with runtime.pool.acquire() as conn:
-        try:
-            # The personal data is read and its audit row written in one transaction.
-            export = await export_appendix2(conn, request, protector=protector, clear=clear)
-        except ReportError as exc:
-            raise InvalidRequest("cutoff", str(exc)) from exc
-    return _download(export, name, format)
+    # The personal data is read and its audit row written in one transaction.
+    return await _export(runtime, lambda conn: request.appendix2(conn, protector=protector, clear=clear), name, format)
 
 
 @router.get(
@@ -131,13 +130,5 @@ async def officers(
     runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
 ) -> Response:
-    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
-    readable(runtime.reports, principal, unit, "unit")
-    at = _period(runtime, cutoff, since)
-    name = f"can-bo_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-    async with runtime.pool.acquire() as conn:
-        try:
-            export = await export_officers(conn, _request(principal, unit, at, since, name))
-        except ReportError as exc:
-            raise InvalidRequest("cutoff", str(exc)) from exc
-    return _download(export, name, format)
+    request, name = _request(runtime, principal, _unit(runtime, principal, unit), cutoff, since, "can-bo", format)
+    return await _export(runtime, request.officers, name, format)
