@@ -20,7 +20,7 @@ def _count(row: Mapping[str, Any]) -> dict[str, int]:
 def progress_messages(
     daily: Iterable[Mapping[str, Any]], total: Iterable[Mapping[str, Any]], as_of: dt.datetime
 ) -> list[tuple[bytes, bytes]]:
-    """One (key, value) per changed (unit, day), in the shape of ``tally06.events.ProgressChange``."""
+    """One (key, value) per changed (unit, day), in the shape of ``tally06.contract.events.ProgressChange``."""
     days: dict[tuple[str, dt.date], dict[str, dict[str, int]]] = defaultdict(dict)
     for row in daily:
         days[(row["unit"], row["day"])][row["metric"]] = _count(row)

@@ -1,4 +1,4 @@
-"""Turning event-store rows into fact rows on the wire (the contract in tally06.events)."""
+"""Turning event-store rows into fact rows on the wire (the contract in tally06.contract.events)."""
 
 from __future__ import annotations
 

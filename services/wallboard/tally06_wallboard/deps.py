@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tally06.kit.rate_limit import address_key, retry_after
 from tally06_wallboard.exceptions import TooLarge, TooManyAttempts, Unauthenticated
-from tally06_wallboard.reports import Reports
+from tally06_wallboard.answers import Reports
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.sessions import COOKIE, Principal
 

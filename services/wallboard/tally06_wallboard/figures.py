@@ -1,6 +1,6 @@
 """A unit's figures from its counters and targets: the board's arithmetic. Pure.
 
-The arithmetic itself lives in ``tally06.pace`` (shared with the notifier, so a board and an
+The arithmetic itself lives in ``tally06.domain.pace`` (shared with the notifier, so a board and an
 alert never disagree); this module only decides which counters and targets go in.
 """
 

@@ -22,7 +22,7 @@ from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.figures import Plan
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.hub import Hub
-from tally06_wallboard.reports import Reports
+from tally06_wallboard.answers import Reports
 from tally06_wallboard.sessions import Sessions, session_key
 from tally06_wallboard.settings import WallboardSettings
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tally06.domain.accounts import Role
 
-# Percentages are exact 2-decimal values (tally06.pace.completion_pct); JSON carries them as
+# Percentages are exact 2-decimal values (tally06.domain.pace.completion_pct); JSON carries them as
 # numbers so charts and sorting work without parsing strings.
 Percent = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
@@ -45,7 +45,7 @@ class Today(_Frozen):
     completion_pct: Percent | None = Field(description="activated / target in percent; null without a target")
     expected_by_now: float | None = Field(description="what an even pace over working hours would have reached by as_of")
     share_of_working_day: float = Field(description="0..1 of the unit's working hours today (07:30-22:00 unless set per unit) passed at as_of")
-    behind: bool = Field(description="behind pace: more than 20 % below expected_by_now, judged after a quarter of the day (tally06.pace.assess_pace)")
+    behind: bool = Field(description="behind pace: more than 20 % below expected_by_now, judged after a quarter of the day (tally06.domain.pace.assess_pace)")
     by_metric: dict[str, int] = Field(description="credited counts today per metric")
 
 

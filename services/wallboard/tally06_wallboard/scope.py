@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally06_wallboard.reports import Reports
+from tally06_wallboard.answers import Reports
 from tally06_wallboard.sessions import Principal
 
 

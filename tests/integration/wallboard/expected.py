@@ -2,7 +2,7 @@
 
 The counters come from ``tests.support.ground_truth`` (credit by order of acceptance); the
 arithmetic here is written out plainly (Decimal half-up, ceilings, counting who is ahead) so a
-mistake in ``tally06.pace`` or the wallboard cannot hide in the expectation.
+mistake in ``tally06.domain.pace`` or the wallboard cannot hide in the expectation.
 """
 
 from __future__ import annotations

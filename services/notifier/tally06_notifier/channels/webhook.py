@@ -46,7 +46,7 @@ class WebhookChannel:
 
     async def send(self, message: OutgoingMessage) -> None:
         url = _checked_url(message.address)
-        # Real wall time, not tally06.clock: the receiver checks the timestamp against its own
+        # Real wall time, not tally06.kit.clock: the receiver checks the timestamp against its own
         # clock, so a shifted demo clock would make every signature look stale.
         timestamp = int(time.time())
         body = webhook_body(message, dt.datetime.fromtimestamp(timestamp, dt.UTC))

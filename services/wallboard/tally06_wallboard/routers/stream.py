@@ -26,7 +26,7 @@ SLICE_S = 0.5
 STREAM_DOC = """Server-Sent Events, one JSON object per `data:` line.
 
 * `hello` on connect: `{server_time, heartbeat_s, feed}`
-* `progress`: a unit's counters after a change, the shape of `tally06.events.ProgressChange`
+* `progress`: a unit's counters after a change, the shape of `tally06.contract.events.ProgressChange`
   (`unit`, `day`, `daily` and `total` per metric with `credited`, `claims`, `version`, `as_of`);
   only counters that moved forward are sent.
 * `alert`: `{id, unit, rule, status, day, updated_at, acknowledged_at}` whenever an alert changes.

@@ -4,7 +4,7 @@ It is one static binary that starts in milliseconds and keeps everything in memo
 the local stack needs no JVM, and `restart()` gives the fault tests a broker that has
 lost every topic and message. Unlike Kafka it has no idempotent producer and does not
 auto-create topics: producers must set `enable_idempotence=False` and topics must be
-created explicitly (see `tally06.topics.ensure_topics`).
+created explicitly (see `tally06.contract.topics.ensure_topics`).
 """
 
 from __future__ import annotations
