@@ -20,7 +20,7 @@ from rich.table import Table
 
 from bench.components import ForeignLoad, bench_components
 from bench.freshness import measure_freshness
-from bench.ingest import run_ingest
+from bench.ingest import PHONES, run_ingest, token_limits
 from bench.rebuild import run_rebuild
 from bench.replay import run_replay
 
@@ -78,7 +78,10 @@ def main(
         bench.restart_broker()
         console.print(f"rebuilding the counters from {events:,} stored events …")
         rebuilt = section("rebuild", run_rebuild(bench, events))
-        console.print(f"ingest: raw producer, then batches of 500, of 100 and single posts, {ingest_seconds:g} s each …")
+        console.print(f"ingest: raw producer, then batches of 500, of 100 and single posts, {ingest_seconds:g} s each, "
+                      f"from {PHONES} phones with a device token each, at ingest's production limits per token "
+                      "({posts_per_s:g} posts/s, bursts of {posts_burst:,}, {events_per_minute:,} events/minute) …"
+                      .format(**token_limits()))
         ingest = section("ingest", run_ingest(bench, seconds=ingest_seconds))
         bench.restart_broker()  # the freshness stack must not read the ingest run's facts
         sustained = ingest["batch100"]["eps"]
@@ -126,6 +129,8 @@ def assemble(events: int, replay: dict[str, Any], rebuilt: dict[str, Any], inges
             "raw_producer_body500_eps": raw["body500_eps"],
             "details": {k: ingest[k] for k in ("batch500", "batch100", "single", "raw_producer")},
             "relay_catch_up_s": ingest["relay_catch_up_s"],
+            "device_tokens": ingest["device_tokens"],
+            "token_limits": ingest["token_limits"],
             "stored_events": ingest["stored_events"],
         },
         "aggregator": {

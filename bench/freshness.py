@@ -135,7 +135,7 @@ async def open_loop(client: aiohttp.ClientSession, conn: asyncpg.Connection, boa
         post = Post(n, body.district, len(body.events), start + n * interval)
         await asyncio.sleep(max(0.0, post.scheduled - time.perf_counter()))
         seen.sent(post)
-        async with client.post("/v1/events", data=body.content, headers=workload.headers(body.team)) as response:
+        async with client.post("/v1/events", data=body.content, headers=workload.headers(body)) as response:
             content = await response.read()
         accept.append(time.perf_counter() - post.scheduled)
         if response.status != 200:

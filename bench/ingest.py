@@ -30,6 +30,7 @@ from tally06.domain.org import UnitKind
 from tally06.imports.reference import demo_org
 from tally06.kit.topic_admin import ensure_topics
 from tally06.store.device_tokens import issue_token
+from tally06_ingest.settings import IngestSettings
 from tests.support import factories
 
 RAW_TOPIC = TopicSpec("bench.raw-events.v1", partitions=12)
@@ -37,11 +38,20 @@ RAW_TOPIC = TopicSpec("bench.raw-events.v1", partitions=12)
 # that loads ingest runs it so, or rates measured here would not fit it.
 INGEST_WORKERS = str(os.cpu_count() or 1)
 MODES = (("batch500", 500, 6), ("batch100", 100, 12), ("single", 1, 32))  # name, events/post, clients
+# Device tokens of the ingest section. Ingest runs with its production abuse limits (not raised
+# for the bench): 10 posts/s with bursts of 100, and 30,000 events a minute, per device token
+# and worker process (docs/abuse-limits.md). A deployment's phones each post with a token of
+# their own, so the section does too, with enough phones for its closed loop, which posts far
+# faster than any field phone: single-event posts reach 1,000-1,500 posts/s on 2 cores, about
+# 22 posts/s for each of the 51 team tokens it used to post with (a 429 stopped `make bench`,
+# issue 15), 2-3 posts/s for each of 500 phones, even if one worker process takes every post.
+PHONES = 500
 
 
 @dataclass
 class Body:
     team: str
+    token: str  # the device token of the phone that posts it
     content: bytes
     events: list[bytes]
 
@@ -51,15 +61,16 @@ class Body:
 
 
 class Workload:
-    """New events for a set of teams, each team posting with its own device token. Every event
-    has its own citizen (a CCCD never handed out before in this process), so every one earns
-    the credit and counts once on the board."""
+    """New events for a set of teams, each team posting from its phones in turn, each phone with
+    its own device token. Every event has its own citizen (a CCCD never handed out before in
+    this process), so every one earns the credit and counts once on the board."""
 
     _cccds = itertools.count(random.randrange(10**8))
 
-    def __init__(self, tokens: dict[str, str]) -> None:
+    def __init__(self, tokens: dict[str, list[str]]) -> None:
         self.tokens = tokens
         self._teams = itertools.cycle(sorted(tokens))
+        self._phones = {team: itertools.cycle(phones) for team, phones in tokens.items()}
 
     def bodies(self, count: int, size: int) -> list[Body]:
         out = []
@@ -67,7 +78,7 @@ class Workload:
             team = next(self._teams)
             events = [orjson.dumps(factories.event(team=team, officer=f"CA-{team}-{i % 4}",
                                                    citizen_body=self._citizen())) for i in range(size)]
-            out.append(Body(team, b'{"events":[' + b",".join(events) + b"]}", events))
+            out.append(Body(team, next(self._phones[team]), b'{"events":[' + b",".join(events) + b"]}", events))
         return out
 
     def _citizen(self) -> dict[str, str]:
@@ -75,17 +86,32 @@ class Workload:
         factories.ISSUED_CCCDS.add(cccd)
         return {"id_number": cccd, "full_name": "Nguyễn Văn An", "phone": factories.phone()}
 
-    def headers(self, team: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[team]}", "Content-Type": "application/json"}
+    def headers(self, body: Body) -> dict[str, str]:
+        return {"Authorization": f"Bearer {body.token}", "Content-Type": "application/json"}
+
+    @property
+    def phones(self) -> int:
+        return sum(len(phones) for phones in self.tokens.values())
 
 
-async def issue_tokens(dsn: str, every: int = 10) -> dict[str, str]:
+async def issue_tokens(dsn: str, every: int = 10, phones: int = 0) -> dict[str, list[str]]:
+    """Device tokens for every ``every``-th team of the demo org, one per phone: ``phones`` in all,
+    shared out evenly, but at least one per team."""
     teams = [u.code for u in demo_org().units(UnitKind.TEAM)][::every]
+    per_team = [max(1, phones // len(teams) + (n < phones % len(teams))) for n in range(len(teams))]
     conn = await asyncpg.connect(dsn)
     try:
-        return {t: (await issue_token(conn, t, label="bench"))[1] for t in teams}
+        return {t: [(await issue_token(conn, t, label="bench"))[1] for _ in range(k)] for t, k in zip(teams, per_team)}
     finally:
         await conn.close()
+
+
+def token_limits() -> dict[str, float]:
+    """The per-token abuse limits the bench's ingest processes run with (each reads the
+    environment the bench passes on; nothing in it raises them)."""
+    settings = IngestSettings()
+    return {"posts_per_s": settings.rate_limit_per_s, "posts_burst": settings.rate_limit_burst,
+            "events_per_minute": settings.rate_limit_events_per_minute}
 
 
 def open_loop_session(url: str) -> aiohttp.ClientSession:
@@ -125,7 +151,7 @@ async def closed_loop(url: str, workload: Workload, bodies: list[Body], clients:
                 if time.perf_counter() >= deadline:
                     return
                 sent = time.perf_counter()
-                async with client.post("/v1/events", data=body.content, headers=workload.headers(body.team)) as response:
+                async with client.post("/v1/events", data=body.content, headers=workload.headers(body)) as response:
                     answer = await response.read()
                 latencies.append(time.perf_counter() - sent)
                 if response.status != 200:
@@ -199,8 +225,9 @@ class CpuMeter:
 
 
 async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 200_000,
-                     modes: tuple[tuple[str, int, int], ...] = MODES) -> dict[str, object]:
-    """Sustained accepted events/s per post shape, the raw producer baseline, and ingest RSS."""
+                     modes: tuple[tuple[str, int, int], ...] = MODES, every: int = 10) -> dict[str, object]:
+    """Sustained accepted events/s per post shape, the raw producer baseline, and ingest RSS.
+    Events are posted for every ``every``-th team of the demo org, from ``PHONES`` phones in all."""
     dsn = await bench.fresh_database()
     ingest = bench.service("tally06_ingest", dsn, "TALLY06_INGEST_PORT", TALLY06_INGEST_WORKERS=INGEST_WORKERS)
     relay = bench.service("tally06_ingest.relay", dsn, "TALLY06_RELAY_PORT")
@@ -208,10 +235,11 @@ async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 2
     try:
         await ingest.ready()
         await relay.ready()
-        workload = Workload(await issue_tokens(dsn))
+        workload = Workload(await issue_tokens(dsn, every, PHONES))
         cpu = CpuMeter({"ingest": ingest.process.pid, "relay": relay.process.pid, **bench.component_pids(),
                         "load_generator": os.getpid()}, alone=frozenset({"load_generator"}))
-        result: dict[str, object] = {"workers": int(INGEST_WORKERS)}
+        result: dict[str, object] = {"workers": int(INGEST_WORKERS), "device_tokens": workload.phones,
+                                     "token_limits": token_limits()}
 
         raw_bodies: list[Body] = []
         if raw_events:
@@ -229,6 +257,7 @@ async def run_ingest(bench: Bench, *, seconds: float = 20.0, raw_events: int = 2
             before = cpu.read()
             measured = await closed_loop(ingest.url, workload, bodies, clients, seconds)
             measured["cpu_cores"] = cpu.share(before, cpu.read(), measured["seconds"])
+            measured["posts_per_token_s"] = measured["posts"] / workload.phones / measured["seconds"]
             result[name] = measured
 
         # Everything accepted reaches the broker: wait for the relay to catch up.

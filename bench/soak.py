@@ -75,7 +75,7 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
                 nonlocal posted
                 try:
                     async with client.post("/v1/events", data=body.content,
-                                           headers=workload.headers(body.team)) as response:
+                                           headers=workload.headers(body)) as response:
                         response.raise_for_status()
                         answer = orjson.loads(await response.read())
                     posted += answer["totals"]["accepted"]
