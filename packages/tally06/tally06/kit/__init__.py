@@ -1,0 +1,1 @@
+"""What the services share: settings bases, FastAPI and Faust pieces, one module per job."""
