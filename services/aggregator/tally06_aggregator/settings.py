@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tally06.kit.settings import CommonSettings
+from tally06.kit.service_settings import WorkerSettings
 
 
-class AggregatorSettings(CommonSettings):
-    host: str = "127.0.0.1"
+class AggregatorSettings(WorkerSettings):
     # Faust's web server gives each worker /healthz and /metrics; every worker needs its own port.
     aggregator_port: int = 8063
     aggregator_app_id: str = "tally06-aggregator"
@@ -19,9 +18,4 @@ class AggregatorSettings(CommonSettings):
     # with 400,000) at about 1 KB of memory per pending fact.
     max_pending_facts: int = 1_000_000
     epoch_check_s: float = 2.0
-    # A dead worker's partitions move after the session timeout; Tansu also holds a join for
-    # part of the rebalance timeout, so long Faust defaults (60 s) mean a minute of silence.
-    session_timeout_s: float = 10.0
-    rebalance_timeout_s: float = 6.0
-    heartbeat_interval_s: float = 1.0
     publish_progress: bool = True

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tally06.domain.org import OrgRegistry
+from tally06.kit.fastapi_app import get_runtime
 from tally06.kit.rate_limit import address_key
 from tally06.store.device_tokens import DeviceToken
 from tally06_ingest.exceptions import EnvelopeError
@@ -15,18 +16,10 @@ from tally06_ingest.runtime import IngestRuntime
 from tally06_ingest.settings import IngestSettings
 
 _bearer = HTTPBearer(auto_error=False, description="Device token issued by `tally06 token issue`")
-
-
-# Dependencies are coroutines even when they do no I/O: FastAPI runs plain functions in its
-# thread pool, a thread hop per dependency per request, and the rate limiters they touch
-# belong to the event loop's thread.
-async def get_runtime(request: Request) -> IngestRuntime:
-    return request.app.state.runtime
-
-
 Runtime = Annotated[IngestRuntime, Depends(get_runtime)]
 
 
+# Coroutines even without I/O, for the reason given at tally06.kit.fastapi_app.get_runtime.
 async def get_settings(runtime: Runtime) -> IngestSettings:
     return runtime.settings
 

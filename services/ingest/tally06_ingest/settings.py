@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tally06.kit.settings import CommonSettings
+from tally06.kit.service_settings import HttpServiceSettings, ServiceSettings
 
 
-class IngestSettings(CommonSettings):
-    host: str = "127.0.0.1"
+class IngestSettings(HttpServiceSettings):
     ingest_port: int = 8061
     ingest_workers: int = 1
     max_body_bytes: int = 1024 * 1024
@@ -14,8 +13,6 @@ class IngestSettings(CommonSettings):
     # Device clocks drift; an event further in the future than this is refused.
     future_tolerance_s: float = 600.0
     token_cache_s: float = 30.0
-    org_refresh_s: float = 30.0
-    pool_size: int = 8
 
     # Abuse limits (docs/abuse-limits.md). Buckets live in each worker process's memory, so a
     # deployment allows these figures once per worker process. 0 switches a limit off.
@@ -40,15 +37,12 @@ class IngestSettings(CommonSettings):
     # proxy in front (Caddy keeps idle upstream connections 2 minutes, nginx and most load
     # balancers 60 s), so the proxy never sends a post on a connection ingest just closed.
     keep_alive_timeout_s: int = 125
-    # Proxies whose X-Forwarded-For names the client (the address the limits above count by).
-    forwarded_allow_ips: str = "127.0.0.1,::1"
     # An officer credited with more account activations than this in one local hour is flagged
     # for review (one activation takes about 90 s of a person's time). 0 switches it off.
     implausible_activations_per_hour: int = 40
 
 
-class RelaySettings(CommonSettings):
-    host: str = "127.0.0.1"
+class RelaySettings(ServiceSettings):
     relay_port: int = 8064
     # A round reads this many committed events; grouped by district they make messages of up
     # to relay_facts_per_message facts. Large rounds keep a catch-up fast.

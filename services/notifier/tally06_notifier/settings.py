@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tally06.kit.settings import CommonSettings
+from tally06.kit.service_settings import WorkerSettings
 from tally06_notifier.rules import Policy
 
 
-class NotifierSettings(CommonSettings):
-    host: str = "127.0.0.1"
+class NotifierSettings(WorkerSettings):
     notifier_port: int = 8065
     notifier_app_id: str = "tally06-notifier"
     # Pace expectations grow with the clock, so the rules run on a timer as well as on changes.
@@ -46,9 +45,6 @@ class NotifierSettings(CommonSettings):
     smtp_starttls: bool = False
     # Receivers verify X-Tally06-Signature with this; empty means derived from the HMAC key.
     webhook_secret: str = ""
-    session_timeout_s: float = 10.0
-    rebalance_timeout_s: float = 6.0
-    heartbeat_interval_s: float = 1.0
 
     def policy(self) -> Policy:
         return Policy(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
+from tally06.kit.fastapi_app import service_app
+from tally06.kit.fastapi_errors import answer_database_down, answer_invalid_requests, error_response
 from tally06.kit.http_security import SecurityHeaders
-from tally06.store.database import DATABASE_UNAVAILABLE
 from tally06_wallboard.exceptions import WallboardError
 from tally06_wallboard.routers import alerts, auth, board, flags, health, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC
@@ -34,31 +31,15 @@ Every figure needs a signed-in user (`POST /v1/auth/token`, then a bearer token 
 cookie); a user reads their own unit and the units below it."""
 
 
-def _error(status: int, field: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": [{"field": field, "message": message}]}, status, headers=headers)
-
-
 def create_app(settings: WallboardSettings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = await WallboardRuntime.start(settings)
-        log.info("wallboard_started", units=len(app.state.runtime.tree.units), url=settings.public_url,
+    async def start() -> WallboardRuntime:
+        runtime = await WallboardRuntime.start(settings)
+        log.info("wallboard_started", units=len(runtime.tree.units), url=settings.public_url,
                  deadline=settings.campaign_deadline.isoformat())
-        try:
-            yield
-        finally:
-            await app.state.runtime.stop()
+        return runtime
 
-    production = settings.mode == "production"
-    app = FastAPI(
-        title="tally06 wallboard",
-        version="1",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        docs_url=None if production else "/docs",
-        redoc_url=None,
-        openapi_url=None if production else "/openapi.json",
-    )
+    app = service_app("tally06 wallboard", start, production=settings.mode == "production",
+                      description=DESCRIPTION)
     for router in (auth.router, units.router, leaderboard.router, alerts.router, flags.router, reports.router, stream.router, health.router,
                    board.router):
         app.include_router(router)
@@ -72,18 +53,8 @@ def create_app(settings: WallboardSettings) -> FastAPI:
 
     @app.exception_handler(WallboardError)
     async def _refused(_: Request, exc: WallboardError) -> JSONResponse:
-        return _error(exc.status, exc.field, exc.message, exc.headers)
+        return error_response(exc.status, exc.field, exc.message, exc.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"detail": detail}, 422)
-
-    async def _store_down(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("read_model_unavailable", error=type(exc).__name__)
-        return _error(503, "read_model", "unavailable; retry later", {"Retry-After": "2"})
-
-    for error in DATABASE_UNAVAILABLE:
-        app.add_exception_handler(error, _store_down)
-
+    answer_invalid_requests(app)
+    answer_database_down(app, event="read_model_unavailable", field="read_model", message="unavailable; retry later")
     return app

@@ -8,25 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tally06.kit.fastapi_app import get_runtime
 from tally06.kit.rate_limit import address_key, retry_after
-from tally06_wallboard.exceptions import TooLarge, TooManyAttempts, Unauthenticated
 from tally06_wallboard.answers import Reports
+from tally06_wallboard.exceptions import TooLarge, TooManyAttempts, Unauthenticated
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.sessions import COOKIE, Principal
 
 _bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/token")
-
-
-# Dependencies are coroutines even when they do no I/O: FastAPI runs plain functions in its
-# thread pool, a thread hop per dependency per request, and the rate limiters they touch
-# belong to the event loop's thread.
-async def get_runtime(request: Request) -> WallboardRuntime:
-    return request.app.state.runtime
-
-
 Runtime = Annotated[WallboardRuntime, Depends(get_runtime)]
 
 
+# Coroutines even without I/O, for the reason given at tally06.kit.fastapi_app.get_runtime.
 async def get_reports(runtime: Runtime) -> Reports:
     return runtime.reports
 

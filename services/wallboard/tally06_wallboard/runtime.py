@@ -17,12 +17,12 @@ from tally06.kit.rate_limit import TokenBuckets
 from tally06.store.database import create_pool
 from tally06.store.org import load_org
 from tally06_wallboard.alert_watch import AlertWatch
+from tally06_wallboard.answers import Reports
 from tally06_wallboard.exceptions import Unavailable
 from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.figures import Plan
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.hub import Hub
-from tally06_wallboard.answers import Reports
 from tally06_wallboard.sessions import Sessions, session_key
 from tally06_wallboard.settings import WallboardSettings
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from tally06.domain.pace import PLAN70_PHASES
-from tally06.kit.settings import CommonSettings
+from tally06.kit.service_settings import HttpServiceSettings
 
 # Plan 70/KH-UBND (the reference campaign) wants 100 % of the remainder by the end of phase 3.
 PLAN70_DEADLINE: dt.date = PLAN70_PHASES[-1].end
 
 
-class WallboardSettings(CommonSettings):
-    host: str = "127.0.0.1"
+class WallboardSettings(HttpServiceSettings):
     wallboard_port: int = 8062
     # Where people reach this service; used in links the service prints (docs, ack pages).
     public_url: str = "http://127.0.0.1:8062"
@@ -25,8 +24,6 @@ class WallboardSettings(CommonSettings):
     heartbeat_s: float = 5.0
     # How often the alerts table is polled for changes to push to open boards.
     alerts_poll_s: float = 1.0
-    org_refresh_s: float = 30.0
-    pool_size: int = 8
     # Signing secret of session tokens; empty derives one from TALLY06_HMAC_KEY.
     auth_secret: str = ""
     # Sessions are short; an open board renews its own before it ends.
@@ -40,7 +37,5 @@ class WallboardSettings(CommonSettings):
     # Sign-in attempts per client address, whatever the username (password spraying).
     sign_in_per_s: float = 0.5
     sign_in_burst: float = 20.0
-    # Clients reach the service through this proxy (its X-Forwarded-For is trusted).
-    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Other sites allowed to call the API from a browser (none: the board is same-origin).
     cors_origins: list[str] = []

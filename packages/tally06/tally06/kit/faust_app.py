@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tally06.kit.faust_transport import broker_urls
 from tally06.kit.ports import require_free_port_or_exit
+from tally06.kit.service_settings import WorkerSettings
 from tally06.kit.settings import CommonSettings
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
@@ -89,3 +90,12 @@ def run_worker(service: str, app: faust.App, settings: CommonSettings, host: str
     # Our structlog set-up stays in charge: one JSON object per line, like the other services.
     Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
            override_logging=False).execute_from_commandline()
+
+
+def worker_app(settings: WorkerSettings, app_id: str, port: int, *, offset_reset: str) -> faust.App:
+    """``app_id`` (the consumer group) and ``port`` are fields each worker names after itself."""
+    return make_app(
+        app_id, settings, host=settings.host, port=port, offset_reset=offset_reset,
+        session_timeout_s=settings.session_timeout_s, rebalance_timeout_s=settings.rebalance_timeout_s,
+        heartbeat_interval_s=settings.heartbeat_interval_s,
+    )
