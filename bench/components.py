@@ -90,10 +90,8 @@ def rss_mb(pid: int) -> float | None:
             return process.memory_info().rss / 2**20
         total = 0
         for p in [process, *children]:
-            try:
+            with contextlib.suppress(psutil.Error):  # a backend that just ended
                 total += p.memory_full_info().pss
-            except psutil.Error:
-                pass  # a backend that just ended
         return total / 2**20
     except psutil.Error:
         return None

@@ -117,7 +117,8 @@ def token_limits() -> dict[str, float]:
 def open_loop_session(url: str) -> aiohttp.ClientSession:
     """The HTTP client of the open-loop posters (freshness, soak): up to 200 connections, so a
     post that is due never waits for a free one."""
-    return aiohttp.ClientSession(url, timeout=aiohttp.ClientTimeout(total=60), connector=aiohttp.TCPConnector(limit=200))
+    return aiohttp.ClientSession(url, timeout=aiohttp.ClientTimeout(total=60),
+                                 connector=aiohttp.TCPConnector(limit=200))
 
 
 async def closed_loop(url: str, workload: Workload, bodies: list[Body], clients: int,

@@ -207,7 +207,8 @@ def print_growth(result: dict[str, Any], console: Any) -> None:
     table = Table("figure", "first", "last", "max", "trend, 2nd half", title="soak: growth")
     for name, g in result["growth"].get("rss_mb", {}).items():
         trend = g["second_half_mb_per_hour"]
-        table.add_row(f"memory {name}" + (" (PSS of all its processes)" if name == "postgresql" else " (RSS)"), f"{g['first']:.0f} MB", f"{g['last']:.0f} MB", f"{g['max']:.0f} MB",
+        table.add_row(f"memory {name}" + (" (PSS of all its processes)" if name == "postgresql" else " (RSS)"),
+                      f"{g['first']:.0f} MB", f"{g['last']:.0f} MB", f"{g['max']:.0f} MB",
                       "–" if trend is None else f"{trend:+.0f} MB/h")
     for figure in ("relay_backlog", "aggregator_lag"):
         g = result["growth"].get(figure)
@@ -217,7 +218,8 @@ def print_growth(result: dict[str, Any], console: Any) -> None:
                           "–" if trend is None else f"{trend:+,.0f} events/h")
     f = result["growth"].get("fresh_p99_ms", {})
     if f.get("max") is not None:
-        table.add_row(f"freshness p99 per {result['sample_s']:g} s", "", f"median {f['median']:.0f} ms", f"{f['max']:.0f} ms", "")
+        table.add_row(f"freshness p99 per {result['sample_s']:g} s", "", f"median {f['median']:.0f} ms",
+                      f"{f['max']:.0f} ms", "")
     console.print(table)
     if result["error_count"]:
         console.print(f"[red]{result['error_count']} failed posts[/red], first: {result['errors'][:3]}")

@@ -31,7 +31,7 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
     ports = {"ingest": free_port(), "aggregator": free_port(), "relay": free_port(), "pg": free_port(),
              "kafka": free_port(), "notifier": free_port(), "wallboard": free_port()}
     log_path = tmp_path / "demo-stack.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 - the stack writes to it until the test stops it
     process = subprocess.Popen(
         [sys.executable, "-m", "tally06", "up", "--demo", "--home", str(tmp_path / "home"),
          "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]),

@@ -36,7 +36,7 @@ def citizen(**overrides: Any) -> dict[str, Any]:
 def event(
     *,
     team: str = "TH-03-C01-T1",
-    type: str = "account_activated",
+    type: str = "account_activated",  # noqa: A002 - the event field it sets
     level: int | None = 1,
     occurred_at: dt.datetime | None = None,
     officer: str = "CA-TH03-0001",

@@ -22,7 +22,7 @@ class Inbox:
 
     mails: list[tuple[str, str, str]] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd handler
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         for rcpt in envelope.rcpt_tos:
             self.mails.append((rcpt, str(message["Subject"]), str(message["X-Tally06-Dedupe-Key"])))

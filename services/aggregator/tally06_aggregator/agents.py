@@ -39,7 +39,7 @@ facts_topic = app.topic(FACTS.name, value_serializer="raw", key_serializer="raw"
 
 
 @app.agent(facts_topic)
-async def count(stream):  # noqa: ANN001 - Faust's stream type
+async def count(stream) -> None:  # noqa: ANN001 - Faust's stream type
     projector = await runtime.projector()
 
     async def committed(events: list, result: tuple) -> None:

@@ -6,16 +6,16 @@ from tally06.kit.service_settings import WorkerSettings
 
 
 class AggregatorSettings(WorkerSettings):
-    # Faust's web server gives each worker /healthz and /metrics; every worker needs its own port.
     aggregator_port: int = 8063
+    """Faust's web server gives each worker /healthz and /metrics; every worker needs its own port."""
     aggregator_app_id: str = "tally06-aggregator"
-    # A projection step takes up to this many messages (each up to 500 facts) ...
     take_max_messages: int = 200
-    # ... or what arrived within this time, whichever comes first.
+    """A projection step takes up to this many messages (each up to 500 facts) ..."""
     take_within_s: float = 0.05
-    # Facts gathered while a step is written before consumption pauses. Larger steps share
-    # more counter rows (a 1,000,000-event replay runs at ~56,000/s with 1,000,000, ~46,000/s
-    # with 400,000) at about 1 KB of memory per pending fact.
+    """... or what arrived within this time, whichever comes first."""
     max_pending_facts: int = 1_000_000
+    """Facts gathered while a step is written before consumption pauses. Larger steps share more
+    counter rows (a 1,000,000-event replay runs at ~56,000/s with 1,000,000, ~46,000/s with
+    400,000) at about 1 KB of memory per pending fact."""
     epoch_check_s: float = 2.0
     publish_progress: bool = True

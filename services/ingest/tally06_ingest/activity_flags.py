@@ -24,6 +24,8 @@ class OfficerHour:
 
 @dataclass(frozen=True)
 class HourTally:
+    """Credited activations of one officer in one local hour, and the team of the last one."""
+
     team: str
     activations: int
 

@@ -35,7 +35,8 @@ async def broker_holds(bootstrap: str, topic: str, partition: int, offset: int, 
         consumer.assign([tp])
         consumer.seek(tp, offset)
         try:
-            batch = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=int(timeout_s * 1000), max_records=1), timeout_s + 2)
+            fetch = consumer.getmany(tp, timeout_ms=int(timeout_s * 1000), max_records=1)
+            batch = await asyncio.wait_for(fetch, timeout_s + 2)
         except (KafkaError, asyncio.TimeoutError):
             return False
         records = batch.get(tp, [])

@@ -18,14 +18,10 @@ _ADAPTER = TypeAdapter(DeviceEvent)
 
 @dataclass(frozen=True)
 class FieldError:
+    """What is wrong with one field of an event, as the answer names it to the field app."""
+
     field: str
     message: str
-
-
-@dataclass(frozen=True)
-class ValidEvent:
-    event: DeviceEvent
-    lineage: Lineage
 
 
 def _errors_of(exc: ValidationError) -> list[FieldError]:
@@ -38,6 +34,12 @@ def _errors_of(exc: ValidationError) -> list[FieldError]:
             field, message = message.split(": ", 1)
         errors.append(FieldError(field or "event", message))
     return errors
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    event: DeviceEvent
+    lineage: Lineage
 
 
 def validate_event(

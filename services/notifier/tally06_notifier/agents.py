@@ -15,7 +15,7 @@ progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer
 
 
 @app.agent(progress_topic)
-async def watch_progress(stream):  # noqa: ANN001 - Faust's stream type
+async def watch_progress(stream) -> None:  # noqa: ANN001 - Faust's stream type
     """Remember who was heard from, then judge at once, so a unit that caught up clears quickly."""
     async for values in stream.take(1000, within=0.5):
         await runtime.saw_changes({orjson.loads(value)["unit"] for value in values})

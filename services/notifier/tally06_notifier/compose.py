@@ -31,10 +31,12 @@ def _figures(detail: dict[str, Any]) -> list[str]:
     lines = []
     for metric, f in detail.get("metrics", {}).items():
         expected = f" (cần đạt {f['expected']:g} vào lúc này)" if "expected" in f else ""
-        lines.append(f"- {METRIC_LABEL_VI.get(metric, metric)}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
+        label = METRIC_LABEL_VI.get(metric, metric)
+        lines.append(f"- {label}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
     if "silent_hours" in detail:
         seen = detail.get("last_seen")
-        when = dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen else "chưa có hôm nay"
+        when = (dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen
+                else "chưa có hôm nay")
         lines.append(f"- {detail['silent_hours']:g} giờ làm việc không có dữ liệu; lần cuối: {when}")
     return lines
 

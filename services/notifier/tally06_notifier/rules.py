@@ -99,6 +99,8 @@ class ResolveAlert:
 
 @dataclass(frozen=True)
 class RemindAlert:
+    """Send reminder ``number`` of an open alert nobody acknowledged."""
+
     alert: AlertState
     number: int
 
@@ -186,7 +188,8 @@ def silent_decision(unit: UnitDay, alert: AlertState | None, now: dt.datetime, p
     quiet_h = working_hours_between(heard or start, now, unit.hours)
     if quiet_h < policy.silent_after_h:
         return None
-    detail = {"last_seen": heard.isoformat() if heard else None, "silent_hours": round(quiet_h, 1), "at": now.isoformat()}
+    detail = {"last_seen": heard.isoformat() if heard else None, "silent_hours": round(quiet_h, 1),
+              "at": now.isoformat()}
     return _open_or_reopen(alert, unit, Rule.SILENT, detail)
 
 

@@ -7,6 +7,12 @@ import datetime as dt
 from tally06.kit.service_settings import WorkerSettings
 from tally06_notifier.rules import Policy
 
+_POLICY = Policy()
+
+
+def _minutes(span: dt.timedelta) -> float:
+    return span.total_seconds() / 60
+
 
 class NotifierSettings(WorkerSettings):
     notifier_port: int = 8065
@@ -19,19 +25,20 @@ class NotifierSettings(WorkerSettings):
     # Links in messages (acknowledge, open the board) point here.
     public_url: str = "http://127.0.0.1:8062"
 
-    pace_tolerance: float = 0.2
-    pace_min_share: float = 0.25
-    pace_recover_margin: float = 0.1
-    pace_noise_z: float = 2.0
-    silent_after_h: float = 2.0
-    settle_after_end_min: float = 10.0
-    remind_every_min: float = 120.0
-    max_reminders: int = 2
-    escalate_after_min: float = 60.0
-    max_reopen_notices: int = 2
-    quiet_start: dt.time = dt.time(22, 30)
-    quiet_end: dt.time = dt.time(7, 0)
-    digest_at: dt.time = dt.time(7, 0)
+    # The alert policy; its defaults and their reasons live in tally06_notifier.rules.Policy.
+    pace_tolerance: float = _POLICY.tolerance
+    pace_min_share: float = _POLICY.min_share
+    pace_recover_margin: float = _POLICY.recover_margin
+    pace_noise_z: float = _POLICY.noise_z
+    silent_after_h: float = _POLICY.silent_after_h
+    settle_after_end_min: float = _minutes(_POLICY.settle_after_end)
+    remind_every_min: float = _minutes(_POLICY.remind_every)
+    max_reminders: int = _POLICY.max_reminders
+    escalate_after_min: float = _minutes(_POLICY.escalate_after)
+    max_reopen_notices: int = _POLICY.max_reopen_notices
+    quiet_start: dt.time = _POLICY.quiet_start
+    quiet_end: dt.time = _POLICY.quiet_end
+    digest_at: dt.time = _POLICY.digest_at
 
     retry_base_s: float = 5.0
     retry_max_s: float = 600.0

@@ -78,9 +78,9 @@ class Outbox:
                     "resolved_at = NULL, resolution = NULL, acknowledged_at = NULL, acknowledged_by = NULL, "
                     "escalated_at = NULL, reminders = 0, detail = $3 WHERE id = $1 AND status = 'resolved' RETURNING *",
                     alert.id, now, detail)
-                if row is not None and row["reopened"] <= self.policy.max_reopen_notices:
-                    if await self._notify(row, "alert", f"open{row['reopened']}"):
-                        await self._mark_notified(row["id"])
+                if (row is not None and row["reopened"] <= self.policy.max_reopen_notices
+                        and await self._notify(row, "alert", f"open{row['reopened']}")):
+                    await self._mark_notified(row["id"])
             case ResolveAlert(alert=alert, reason=reason):
                 await self.conn.execute(
                     "UPDATE alerts SET status = 'resolved', resolved_at = $2, updated_at = $2, resolution = $3, "
@@ -108,7 +108,8 @@ class Outbox:
             return 0
         today = local.date()
         done = await self.conn.fetchval(
-            "INSERT INTO notifier_jobs (job, day, done_at) VALUES ('digest', $1, $2) ON CONFLICT DO NOTHING RETURNING day",
+            "INSERT INTO notifier_jobs (job, day, done_at) VALUES ('digest', $1, $2) "
+            "ON CONFLICT DO NOTHING RETURNING day",
             today, self.now)
         if done is None:
             return 0

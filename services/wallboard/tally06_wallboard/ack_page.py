@@ -33,7 +33,8 @@ def confirmed(alert: AlertView, recipient: str, board_url: str) -> str:
         head = f'<h1 class="ok" data-ack="earlier">Cảnh báo #{alert.id} đã được xác nhận trước đó</h1>'
     body = (f"{head}<p>{unit} — {escape(RULE_TEXTS[alert.rule].phrase_vi)}, ngày {alert.day:%d/%m/%Y}.</p>"
             f"<p>Người xác nhận: <b>{who}</b> lúc {when}.</p>"
-            f'<p><a href="{escape(board_url.rstrip("/"))}/#/unit/{escape(alert.unit)}">Mở bảng theo dõi · open the board</a></p>'
+            f'<p><a href="{escape(board_url.rstrip("/"))}/#/unit/{escape(alert.unit)}">'
+            "Mở bảng theo dõi · open the board</a></p>"
             f"<p><small>Alert #{alert.id} acknowledged by {who} at {when} (local time).</small></p>")
     return _PAGE.format(title=f"Cảnh báo #{alert.id}", body=body)
 

@@ -40,8 +40,8 @@ def create_app(settings: WallboardSettings) -> FastAPI:
 
     app = service_app("tally06 wallboard", start, production=settings.mode == "production",
                       description=DESCRIPTION)
-    for router in (auth.router, units.router, leaderboard.router, alerts.router, flags.router, reports.router, stream.router, health.router,
-                   board.router):
+    for router in (auth.router, units.router, leaderboard.router, alerts.router, flags.router, reports.router,
+                   stream.router, health.router, board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if settings.cors_origins:

@@ -41,25 +41,32 @@ class PercentByLevel(_Frozen):
 class Today(_Frozen):
     day: dt.date = Field(description="the local day (Asia/Ho_Chi_Minh) the figures are for")
     activated: int = Field(description="accounts activated today (level 1 + level 2, credited)")
-    target: int | None = Field(description="today's activation target: the unit's own, else the sum of its children's; null when none is set")
+    target: int | None = Field(
+        description="today's activation target: the unit's own, else the sum of its children's; null when none is set")
     completion_pct: Percent | None = Field(description="activated / target in percent; null without a target")
-    expected_by_now: float | None = Field(description="what an even pace over working hours would have reached by as_of")
-    share_of_working_day: float = Field(description="0..1 of the unit's working hours today (07:30-22:00 unless set per unit) passed at as_of")
-    behind: bool = Field(description="behind pace: more than 20 % below expected_by_now, judged after a quarter of the day (tally06.domain.pace.assess_pace)")
+    expected_by_now: float | None = Field(
+        description="what an even pace over working hours would have reached by as_of")
+    share_of_working_day: float = Field(
+        description="0..1 of the unit's working hours today (07:30-22:00 unless set per unit) passed at as_of")
+    behind: bool = Field(description="behind pace: more than 20 % below expected_by_now, judged after a quarter of "
+                                     "the day (tally06.domain.pace.assess_pace)")
     by_metric: dict[str, int] = Field(description="credited counts today per metric")
 
 
 class Campaign(_Frozen):
-    target: ByLevel | None = Field(description="campaign target in force (Appendix I for districts; sums for the province)")
+    target: ByLevel | None = Field(
+        description="campaign target in force (Appendix I for districts; sums for the province)")
     activated: ByLevel = Field(description="cumulative activations (credited)")
     completion_pct: PercentByLevel | None
     remaining: ByLevel | None
     deadline: dt.date = Field(description="last day of the campaign (setting campaign_deadline)")
     days_left: int = Field(description="days from today to the deadline, both included; 0 once it has passed")
-    required_daily_rate: int | None = Field(description="activations per day needed to finish by the deadline (today included)")
+    required_daily_rate: int | None = Field(
+        description="activations per day needed to finish by the deadline (today included)")
     run_rate: float = Field(description="mean activations per day over the run_rate_days whole days before today")
     run_rate_days: int
-    forecast_completion: dt.date | None = Field(description="the day the target is met if the run rate holds; null if never")
+    forecast_completion: dt.date | None = Field(
+        description="the day the target is met if the run rate holds; null if never")
 
 
 class Claims(_Frozen):

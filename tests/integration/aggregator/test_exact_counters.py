@@ -75,6 +75,14 @@ async def field_for(service, make_token) -> Field:
     return Field(service.url, {team: await make_token(team) for team in TEAMS})
 
 
+async def pipeline(broker, start_service, make_token) -> Field:
+    """Ingest, relay and one aggregator on ``broker``; the field devices that post to ingest."""
+    ingest = start_service("ingest", bootstrap=broker.bootstrap)
+    start_service("relay", bootstrap=broker.bootstrap)
+    start_service("aggregator", bootstrap=broker.bootstrap)
+    return await field_for(ingest, make_token)
+
+
 async def assert_exact(database: str, field: Field, timeout_s: float = 90) -> None:
     expected = ground_truth.count(field.accepted)
     conn = await asyncpg.connect(database)
@@ -93,10 +101,7 @@ async def assert_exact(database: str, field: Field, timeout_s: float = 90) -> No
 
 
 async def test_counters_equal_the_ground_truth(own_broker, start_service, make_token, database):
-    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
-    start_service("relay", bootstrap=own_broker.bootstrap)
-    start_service("aggregator", bootstrap=own_broker.bootstrap)
-    field = await field_for(ingest, make_token)
+    field = await pipeline(own_broker, start_service, make_token)
     await field.stream(batches=60)
     assert any(kind == "claims" for *_, kind in ground_truth.count(field.accepted)["unit_total"])
     await assert_exact(database, field)
@@ -169,10 +174,7 @@ async def test_exact_after_the_broker_restarts_empty(own_broker, start_service, 
 
 @pytest.mark.slow
 async def test_rebuild_restores_a_damaged_view_while_live(own_broker, start_service, make_token, database):
-    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
-    start_service("relay", bootstrap=own_broker.bootstrap)
-    start_service("aggregator", bootstrap=own_broker.bootstrap)
-    field = await field_for(ingest, make_token)
+    field = await pipeline(own_broker, start_service, make_token)
     await field.stream(batches=40)
     await assert_exact(database, field)
     conn = await asyncpg.connect(database)

@@ -55,13 +55,13 @@ class MailRecorder:
     refuse: dict[str, str] = field(default_factory=dict)
     received: list = field(default_factory=list)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook names
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook names
         self.received.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -114,20 +114,16 @@ async def test_email_arrives_with_vietnamese_subject_and_deterministic_message_i
     assert message_id("another-key") != first["Message-ID"]
 
 
-async def test_recipient_refused_with_5xx_is_permanent(smtp_server):
+@pytest.mark.parametrize(("address", "retryable", "code"), [
+    ("khong-ton-tai@example.vn", False, "550"),  # a 5xx refusal is permanent
+    ("hop-thu-day@example.vn", True, "451"),  # a 4xx refusal is retried
+])
+async def test_recipient_refused(smtp_server, address, retryable, code):
     controller, _ = smtp_server
     with pytest.raises(DeliveryFailed) as failed:
-        await email_channel(controller).send(outgoing("email", "khong-ton-tai@example.vn"))
-    assert failed.value.retryable is False
-    assert "550" in failed.value.reason
-
-
-async def test_recipient_refused_with_4xx_is_retryable(smtp_server):
-    controller, _ = smtp_server
-    with pytest.raises(DeliveryFailed) as failed:
-        await email_channel(controller).send(outgoing("email", "hop-thu-day@example.vn"))
-    assert failed.value.retryable is True
-    assert "451" in failed.value.reason
+        await email_channel(controller).send(outgoing("email", address))
+    assert failed.value.retryable is retryable
+    assert code in failed.value.reason
 
 
 async def test_smtp_server_not_listening_is_retryable():

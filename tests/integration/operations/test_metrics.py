@@ -87,12 +87,12 @@ class Board:
         self.task: asyncio.Task | None = None
 
     async def _listen(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=None), headers=self.headers) as client:
-            async with client.stream("GET", f"{self.url}/v1/stream") as response:
-                assert response.status_code == 200
-                async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        self.kinds.append(line.split(":", 1)[1].strip())
+        async with (httpx.AsyncClient(timeout=httpx.Timeout(5, read=None), headers=self.headers) as client,
+                    client.stream("GET", f"{self.url}/v1/stream") as response):
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    self.kinds.append(line.split(":", 1)[1].strip())
 
     def __enter__(self) -> Board:
         self.task = asyncio.create_task(self._listen())

@@ -17,7 +17,7 @@ from tally06.contract.topics import PROGRESS, progress_key
 from tally06.domain.accounts import Role
 from tally06_wallboard.sessions import session_key
 from tests.conftest import TEST_KEYS
-from tests.integration.tally06.cli.test_targets_cli import tally06
+from tests.support.cli import tally06
 from tests.support.sessions import PASSWORD, bearer, make_user
 from tests.support.sse import sse_events
 
@@ -64,19 +64,19 @@ async def progress_changes(bootstrap: str) -> None:
 async def stream_units(url: str, headers: dict[str, str], started: asyncio.Event, seconds: float) -> set[str]:
     """Units named by the stream's events while it is open."""
     seen: set[str] = set()
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=httpx.Timeout(5, read=None)) as client:
-        async with client.stream("GET", "/v1/stream") as response:
-            assert response.status_code == 200
-            events = sse_events(response)
-            await anext(events)  # hello
-            started.set()
-            try:
-                async with asyncio.timeout(seconds):
-                    async for kind, data, _ in events:
-                        if kind in ("progress", "alert"):
-                            seen.add(data["unit"])
-            except TimeoutError:
-                pass
+    async with (httpx.AsyncClient(base_url=url, headers=headers, timeout=httpx.Timeout(5, read=None)) as client,
+                client.stream("GET", "/v1/stream") as response):
+        assert response.status_code == 200
+        events = sse_events(response)
+        await anext(events)  # hello
+        started.set()
+        try:
+            async with asyncio.timeout(seconds):
+                async for kind, data, _ in events:
+                    if kind in ("progress", "alert"):
+                        seen.add(data["unit"])
+        except TimeoutError:
+            pass
     return seen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.tally06.cli.test_targets_cli import tally06
+from tests.support.cli import tally06
 from tests.support.sessions import signed_in
 
 

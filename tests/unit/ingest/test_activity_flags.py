@@ -20,7 +20,7 @@ NOW = dt.datetime(2024, 10, 25, 4, 0, tzinfo=dt.UTC)  # 11:00 in Hà Nội
 
 
 def event(at: str, *, officer: str = "CA-TH03-0001", team: str = "TH-03-C01-T1",
-          type: str = "account_activated", level: int | None = 2) -> DeviceEvent:
+          type: str = "account_activated", level: int | None = 2) -> DeviceEvent:  # noqa: A002 - the event field
     """``at`` is local time (+07:00)."""
     moment = dt.datetime.fromisoformat(f"2024-10-25T{at}:00+07:00")
     return DeviceEvent.model_validate(factories.event(occurred_at=moment, officer=officer, team=team,

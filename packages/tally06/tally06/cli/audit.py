@@ -17,8 +17,10 @@ audit_app = typer.Typer(help="The append-only audit log of report exports and ad
 
 @audit_app.command("list")
 def audit_list(
-    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD, local) or moment (ISO 8601 with offset)")] = None,
-    action: Annotated[str | None, typer.Option(help="An action (token.issue) or its family (token, pii, export)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="From this day (YYYY-MM-DD, local) or moment (ISO 8601 with offset)")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="An action (token.issue) or its family (token, pii, export)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, the newest")] = 100,
 ) -> None:
     """Read the audit log, oldest first: who did what, when, with what summary."""

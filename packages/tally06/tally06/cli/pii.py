@@ -84,14 +84,14 @@ def pii_rekey(batch_size: BatchOption = 500, actor: AdminActorOption = None) -> 
             finally:
                 # Batches commit one by one, so the entry follows them: also after a stop half-way.
                 await audit(conn, actor, "pii.rekey", "citizen_pii",
-                             f"{result.resealed} rows re-encrypted under key {ring.active_id}"
-                             + ("" if finished else " before the run stopped")
-                             + (f"; {sum(result.unreadable.values())} unreadable" if result.unreadable else "")
-                             + (f"; {sum(result.unknown.values())} with keys not in the ring" if result.unknown else ""),
-                             row_count=result.resealed,
-                             detail={"active_key": ring.active_id, "old_keys": result.old_ids, "batches": result.batches,
-                                     "unreadable": result.unreadable, "unknown_keys": result.unknown,
-                                     "remaining": result.remaining, "finished": finished})
+                            f"{result.resealed} rows re-encrypted under key {ring.active_id}"
+                            + ("" if finished else " before the run stopped")
+                            + (f"; {sum(result.unreadable.values())} unreadable" if result.unreadable else "")
+                            + (f"; {sum(result.unknown.values())} with keys not in the ring" if result.unknown else ""),
+                            row_count=result.resealed,
+                            detail={"active_key": ring.active_id, "old_keys": result.old_ids, "batches": result.batches,
+                                    "unreadable": result.unreadable, "unknown_keys": result.unknown,
+                                    "remaining": result.remaining, "finished": finished})
             return result
 
         result = on_db(work)
@@ -115,7 +115,8 @@ def pii_rekey(batch_size: BatchOption = 500, actor: AdminActorOption = None) -> 
 @pii_app.command("retention")
 def pii_retention(
     older_than_days: Annotated[int | None, typer.Option(
-        help="Erase personal data stored more than this many days ago; default TALLY06_PII_RETENTION_DAYS (365)")] = None,
+        help="Erase personal data stored more than this many days ago; "
+             "default TALLY06_PII_RETENTION_DAYS (365)")] = None,
     dry_run: Annotated[bool, typer.Option(help="Only count what would be erased")] = False,
     batch_size: BatchOption = 1000,
     actor: AdminActorOption = None,
@@ -153,10 +154,10 @@ def pii_retention(
         finally:
             # One entry per run, after the batches (each commits on its own), also after a stop.
             await audit(conn, actor, "pii.retention", "citizen_pii",
-                         f"{erased} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
-                         f"erased ({days} days retention)" + ("" if finished else " before the run stopped"),
-                         row_count=erased, period_to=cutoff,
-                         detail={"retention_days": days, "batches": batches, "finished": finished})
+                        f"{erased} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
+                        f"erased ({days} days retention)" + ("" if finished else " before the run stopped"),
+                        row_count=erased, period_to=cutoff,
+                        detail={"retention_days": days, "batches": batches, "finished": finished})
         return erased, batches
 
     erased, batches = on_db(work)

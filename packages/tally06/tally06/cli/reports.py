@@ -38,7 +38,8 @@ def report_appendix1(
     unit: Annotated[str, typer.Option(help="The unit whose child units are listed (TH → its districts)")],
     cutoff: Annotated[str, typer.Option(help="Figures as of this moment (ISO 8601 with offset)")],
     out: OutOption,
-    since: Annotated[str | None, typer.Option(help="Previous report's cutoff: list the corrections that arrived after it")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Previous report's cutoff: list the corrections that arrived after it")] = None,
     actor: ActorOption = None,
     role: RoleOption = "staff",
 ) -> None:
@@ -70,8 +71,10 @@ def report_appendix2(
     unit: UnitOption,
     to: ToOption,
     out: OutOption,
-    start: Annotated[str | None, typer.Option("--from", help="Start of the period (exclusive); default: from the beginning")] = None,
-    clear: Annotated[bool, typer.Option(help="Clear CCCD, names and phones (role 'police' only); masked otherwise")] = False,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Start of the period (exclusive); default: from the beginning")] = None,
+    clear: Annotated[bool, typer.Option(
+        help="Clear CCCD, names and phones (role 'police' only); masked otherwise")] = False,
     actor: ActorOption = None,
     role: RoleOption = "staff",
 ) -> None:

@@ -30,7 +30,8 @@ def up(
     home: Path = Path(".tally06"),
     seed: Annotated[int, typer.Option(help="Simulator seed")] = 6,
     speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 1800.0,
-    backfill_hours: Annotated[float, typer.Option(help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
+    backfill_hours: Annotated[float, typer.Option(
+        help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the services; Ctrl-C stops all."""
     configure_logging(settings().log_level, json=False, service="stack")

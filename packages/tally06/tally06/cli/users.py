@@ -14,6 +14,8 @@ from tally06.domain.accounts import Role, new_password
 from tally06.exceptions import UserError
 from tally06.store.users import create_user, end_sessions, list_users, set_password
 
+PasswordStdinOption = Annotated[bool, typer.Option(help="read the password from stdin instead of generating one")]
+
 user_app = typer.Typer(help="People who sign in: role, and the unit whose subtree they read.", no_args_is_help=True)
 
 
@@ -31,9 +33,11 @@ def add(
     unit: Annotated[str, typer.Option(help="the user's unit: a team for a team lead, a commune for a commune "
                                            "focal point, ..., the province for operators and admins")],
     name: Annotated[str | None, typer.Option(help="display name (default: the username)")] = None,
-    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin instead of generating one")] = False,
+    password_stdin: PasswordStdinOption = False,
     actor: AdminActorOption = None,
 ) -> None:
+    """Add a person who signs in to the board and the read API; the password is printed once
+    unless given on stdin."""
     password, generated = _password(password_stdin)
 
     async def work(conn: asyncpg.Connection) -> None:
@@ -90,7 +94,7 @@ def sign_out(username: str, actor: AdminActorOption = None) -> None:
 @user_app.command("password")
 def password(
     username: str,
-    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin instead of generating one")] = False,
+    password_stdin: PasswordStdinOption = False,
     actor: AdminActorOption = None,
 ) -> None:
     """Set a new password (re-enables a disabled account, ends its sessions)."""

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from tally06.domain.org import UnitKind
 
 
+class SignIn(enum.Enum):
+    """How a sign-in ended: a locked account is not told whether the password was right."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
 class Role(enum.StrEnum):
     TEAM_LEAD = "team_lead"
     COMMUNE_FOCAL = "commune_focal"
@@ -60,12 +68,6 @@ class User:
     unit: str
     token_version: int
     disabled: bool
-
-
-class SignIn(enum.Enum):
-    OK = "ok"
-    WRONG = "wrong"
-    LOCKED = "locked"
 
 
 @dataclass(frozen=True)

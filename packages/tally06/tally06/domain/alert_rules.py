@@ -11,12 +11,6 @@ import enum
 from dataclasses import dataclass
 
 
-class Rule(enum.StrEnum):
-    PACE = "pace"
-    MISSED_DAILY = "missed_daily"
-    SILENT = "silent"
-
-
 @dataclass(frozen=True)
 class RuleText:
     predicate_vi: str  # follows the unit's name in a message: "{unit} {predicate_vi}"
@@ -27,6 +21,14 @@ class RuleText:
     def phrase_vi(self) -> str:
         """The title inside a sentence (lower case first letter)."""
         return self.title_vi[:1].lower() + self.title_vi[1:]
+
+
+class Rule(enum.StrEnum):
+    """The stored name of a rule (the ``alerts.rule`` column accepts these only)."""
+
+    PACE = "pace"
+    MISSED_DAILY = "missed_daily"
+    SILENT = "silent"
 
 
 RULE_TEXTS: dict[Rule, RuleText] = {

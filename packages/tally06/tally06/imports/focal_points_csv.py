@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from urllib.parse import urlsplit
 
 from tally06.domain.focal_points import CHANNELS, FocalPointRow
 from tally06.domain.org import OrgRegistry, UnitKind
-from tally06.imports.row_errors import RowError
+from tally06.imports.row_errors import FirstRows, RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "name", "channel", "address")
 
@@ -35,14 +33,10 @@ def _address_problem(channel: str, address: str) -> str | None:
 
 def parse_focal_points_csv(text: str, org: OrgRegistry) -> tuple[list[FocalPointRow], list[RowError]]:
     """Rows of ``unit_code,name,channel,address``; bad rows are reported, never raised."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-        return [], [RowError(1, "header", f"must be {','.join(CSV_COLUMNS)}")]
+    lines, errors = csv_rows(text, CSV_COLUMNS)
     rows: list[FocalPointRow] = []
-    errors: list[RowError] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for line, raw in enumerate(reader, start=2):
-        unit_code, name, channel, address = ((raw.get(c) or "").strip() for c in CSV_COLUMNS)
+    first = FirstRows()
+    for line, (unit_code, name, channel, address) in lines:
         if not (unit_code or name or channel or address):
             continue
         before = len(errors)
@@ -65,9 +59,8 @@ def parse_focal_points_csv(text: str, org: OrgRegistry) -> tuple[list[FocalPoint
         if len(errors) > before:
             continue
         key = (unit_code, channel, address)
-        if key in seen:
-            errors.append(RowError(line, "address", f"{unit_code} {channel} {address} is already given on row {seen[key]}"))
+        if repeated := first.repeated(key, line, "address", f"{unit_code} {channel} {address}"):
+            errors.append(repeated)
             continue
-        seen[key] = line
         rows.append(FocalPointRow(unit_code, name, channel, address))
     return rows, errors

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from tally06.domain.calendar import Phase
 from tally06.domain.org import OrgRegistry
-from tally06.imports.row_errors import RowError
+from tally06.imports.row_errors import RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "phase", "starts", "ends", "goal")
 
 
 def parse_phases_csv(text: str, org: OrgRegistry) -> tuple[dict[str, list[Phase]], list[RowError]]:
     """Rows of ``unit_code,phase,starts,ends,goal`` (dates YYYY-MM-DD); bad rows are reported."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-        return {}, [RowError(1, "header", f"must be {','.join(CSV_COLUMNS)}")]
+    rows, errors = csv_rows(text, CSV_COLUMNS)
     phases: dict[str, list[Phase]] = {}
-    errors: list[RowError] = []
-    for line, row in enumerate(reader, start=2):
-        unit, name, starts, ends, goal = ((row.get(c) or "").strip() for c in CSV_COLUMNS)
+    for line, (unit, name, starts, ends, goal) in rows:
         if unit not in org:
             errors.append(RowError(line, "unit_code", f"{unit!r} is not a known unit"))
             continue

@@ -23,7 +23,7 @@ from typing import Any
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.targets import CampaignTarget
 from tally06.exceptions import Tally06Error
-from tally06.imports.row_errors import RowError
+from tally06.imports.row_errors import FirstRows, RowError
 
 NUMBER_FIELDS = ("total", "level1", "level2")
 
@@ -103,7 +103,7 @@ class _Collector:
         self.by_name = {_exact(u.name): u.code for u in org.units(UnitKind.DISTRICT)}
         self.targets: list[CampaignTarget] = []
         self.errors: list[RowError] = []
-        self.seen: dict[str, int] = {}
+        self.first = FirstRows()
         self.sums = dict.fromkeys(NUMBER_FIELDS, 0)
 
     def _numbers(self, row: int, raw: Sequence[Any]) -> dict[str, int] | None:
@@ -139,15 +139,12 @@ class _Collector:
         before = len(self.errors)
         unit_code = self._resolve(row, code, by_stt, name)
         numbers = self._numbers(row, raw)
-        if unit_code and unit_code in self.seen:
-            self.errors.append(RowError(
-                row, "unit_code", f"{unit_code} is already given on row {self.seen[unit_code]}"))
+        if unit_code and (repeated := self.first.repeated(unit_code, row, "unit_code", unit_code)):
+            self.errors.append(repeated)
         if numbers and numbers["level1"] + numbers["level2"] != numbers["total"]:
             self.errors.append(RowError(row, "total", (
                 f"level 1 ({numbers['level1']:,}) + level 2 ({numbers['level2']:,}) = "
                 f"{numbers['level1'] + numbers['level2']:,}, not the total {numbers['total']:,}")))
-        if unit_code:
-            self.seen.setdefault(unit_code, row)
         if len(self.errors) == before and unit_code and numbers:
             unit = self.org.get(unit_code)
             self.targets.append(CampaignTarget(unit_code, unit.name if unit else "", **numbers))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 
 from tally06.domain.calendar import UnitHours, WorkingHours
 from tally06.domain.org import OrgRegistry
-from tally06.imports.row_errors import RowError
+from tally06.imports.row_errors import FirstRows, RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "starts", "ends")
 
@@ -30,14 +28,10 @@ def _time(text: str) -> dt.time:
 
 def parse_working_hours_csv(text: str, org: OrgRegistry) -> tuple[list[UnitHours], list[RowError]]:
     """Rows of ``unit_code,starts,ends`` for any unit; bad rows are reported, never raised."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-        return [], [RowError(1, "header", f"must be {','.join(CSV_COLUMNS)}")]
+    lines, errors = csv_rows(text, CSV_COLUMNS)
     rows: list[UnitHours] = []
-    errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
-        unit, starts, ends = ((row.get(column) or "").strip() for column in CSV_COLUMNS)
+    first = FirstRows()
+    for line, (unit, starts, ends) in lines:
         if not (unit or starts or ends):
             continue
         if unit not in org:
@@ -55,9 +49,8 @@ def parse_working_hours_csv(text: str, org: OrgRegistry) -> tuple[list[UnitHours
             # A shift across midnight would split one daily target over two campaign days.
             errors.append(RowError(line, "ends", f"{ends} is not after {starts} on the same day"))
             continue
-        if unit in seen:
-            errors.append(RowError(line, "unit_code", f"{unit} is already given on row {seen[unit]}"))
+        if repeated := first.repeated(unit, line, "unit_code", unit):
+            errors.append(repeated)
             continue
-        seen[unit] = line
         rows.append(UnitHours(unit, WorkingHours(times["starts"], times["ends"])))
     return rows, errors

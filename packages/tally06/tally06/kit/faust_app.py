@@ -56,7 +56,7 @@ def errors_stop_the_worker() -> Iterator[None]:
     supervisor (the stack, compose or Kubernetes) starts a fresh one and the group rebalances."""
     try:
         yield
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever crashed the agent, the worker must go
         structlog.get_logger(__name__).exception("agent_crashed_stopping_worker")
         os._exit(70)
 
@@ -65,11 +65,11 @@ def add_health_pages(app: faust.App, check: Callable[[], Awaitable[dict[str, Any
     """/healthz (alive), /readyz (``check`` passes; its dict is shown) and /metrics."""
 
     @app.page("/healthz")
-    async def healthz(web, request):  # noqa: ANN001 - Faust view signature
+    async def healthz(web, request) -> Any:  # noqa: ANN001 - Faust view signature
         return web.json({"status": "ok"})
 
     @app.page("/readyz")
-    async def readyz(web, request):  # noqa: ANN001
+    async def readyz(web, request) -> Any:  # noqa: ANN001
         try:
             details = await check()
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
@@ -77,7 +77,7 @@ def add_health_pages(app: faust.App, check: Callable[[], Awaitable[dict[str, Any
         return web.json({"status": "ready", **details})
 
     @app.page("/metrics")
-    async def metrics(web, request):  # noqa: ANN001
+    async def metrics(web, request) -> Any:  # noqa: ANN001
         # As a header: aiohttp refuses a charset inside content_type, and prometheus_client's
         # content type carries one ("...; charset=utf-8").
         return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TALLY06_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TALLY06_", extra="ignore", use_attribute_docstrings=True)
 
     database_url: str = Field(
         "postgresql://postgres@127.0.0.1:55432/tally06",

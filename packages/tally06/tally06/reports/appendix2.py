@@ -150,7 +150,7 @@ async def build_officer_report(
         unit_code, list(ACTIVATED), period_to, period_from)
     officers = [OfficerRow(r["team"], r["officer"], r["l1"], r["l2"], r["citizens"]) for r in records]
     org = await load_org(conn)
-    teams_of_unit = sorted(u.code for u in org.units() if u.kind is UnitKind.TEAM and unit.code in org.ancestors(u.code))
+    teams_of_unit = sorted(u.code for u in org.units(UnitKind.TEAM) if unit.code in org.ancestors(u.code))
     teams = []
     for code in teams_of_unit:
         mine = [o for o in officers if o.team == code]

@@ -97,7 +97,8 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
         table.add_row("logs", str(stack.config.home / "logs"))
         console.print(table)
         if stack.demo_users:
-            people = Table("sign in as", "password", "role", "reads", title="wallboard users (new passwords each start)")
+            people = Table("sign in as", "password", "role", "reads",
+                           title="wallboard users (new passwords each start)")
             for username, password, role, unit in stack.demo_users:
                 people.add_row(username, password, str(role), unit)
             console.print(people)

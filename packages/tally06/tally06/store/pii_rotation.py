@@ -35,6 +35,8 @@ class PiiRow:
 
 @dataclass(frozen=True)
 class Resealed:
+    """A row opened with its old key and sealed again under the active one."""
+
     seq: int
     sealed: SealedPii
 
@@ -79,7 +81,8 @@ def key_usage(ring_ids: tuple[str, ...], counts: Mapping[str, int]) -> list[KeyU
 
 async def rows_by_key(conn: asyncpg.Connection) -> dict[str, int]:
     """How many citizen_pii rows each key id seals (a full scan: an admin query, not a hot path)."""
-    return {r["key_id"]: r["n"] for r in await conn.fetch("SELECT key_id, count(*) AS n FROM citizen_pii GROUP BY key_id")}
+    rows = await conn.fetch("SELECT key_id, count(*) AS n FROM citizen_pii GROUP BY key_id")
+    return {r["key_id"]: r["n"] for r in rows}
 
 
 @dataclass

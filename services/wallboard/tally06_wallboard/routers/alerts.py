@@ -75,7 +75,8 @@ async def ack_link(
     token: Annotated[str, Query(max_length=64, description="signature of (alert, recipient)")],
 ) -> HTMLResponse:
     if runtime.ack_key is None:
-        return HTMLResponse(ack_page.refused("Không kiểm tra được liên kết", "links cannot be checked: no key set"), 503)
+        page = ack_page.refused("Không kiểm tra được liên kết", "links cannot be checked: no key set")
+        return HTMLResponse(page, 503)
     if not ack_token_valid(runtime.ack_key, alert_id, recipient, token):
         return HTMLResponse(ack_page.refused("Liên kết không hợp lệ", "this link is not valid"), 403)
     name = await runtime.pool.fetchval("SELECT name FROM focal_points WHERE id = $1", recipient)

@@ -11,7 +11,8 @@ from tally06_wallboard.deps import ReportsDep, User
 from tally06_wallboard.schemas import ErrorBody, Ranking
 from tally06_wallboard.scope import default_unit, readable
 
-router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"],
+                   responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
 
 @router.get("", summary="Every unit of a level (optionally below one unit), ranked")

@@ -107,7 +107,8 @@ Since = Annotated[dt.datetime | None, Query(description="start of the period (ex
 )
 async def appendix2(
     runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
-    clear: Annotated[bool, Query(description="clear CCCD, names and phones: district and provincial police only")] = False,
+    clear: Annotated[bool, Query(
+        description="clear CCCD, names and phones: district and provincial police only")] = False,
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
 ) -> Response:
     request, name = _request(runtime, principal, _unit(runtime, principal, unit), cutoff, since,

@@ -86,5 +86,6 @@ async def stream(runtime: Runtime, principal: User) -> EventSourceResponse:
     """Only changes of the signed-in user's units are sent."""
     shutdown = anyio.Event()
     # Proxies must not buffer the stream, or updates arrive in lumps.
-    return EventSourceResponse(_events(runtime, principal, shutdown), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    return EventSourceResponse(_events(runtime, principal, shutdown),
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                                send_timeout=30, shutdown_event=shutdown, shutdown_grace_period=2 * SLICE_S)

@@ -8,7 +8,7 @@ import re
 
 from tally06.imports.org_csv import to_org_csv
 from tally06.imports.reference import demo_org
-from tests.integration.tally06.store.test_pii_rotation import tally06
+from tests.support.cli import tally06
 
 TEAM = "TH-03-C01-T1"
 

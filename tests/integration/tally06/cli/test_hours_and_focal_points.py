@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sys
 
 from tally06.domain.calendar import CAMPAIGN_HOURS, UnitHours, WorkingHours, hours_for
 from tally06.domain.focal_points import FocalPointRow, LoadResult
@@ -12,15 +10,7 @@ from tally06.imports.reference import demo_org
 from tally06.stack.demo_data import demo_focal_points
 from tally06.store.focal_points import load_focal_points, recipients_by_unit
 from tally06.store.working_hours import save_working_hours, working_hours_on
-from tests.conftest import service_env
-
-
-async def tally06(database: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tally06", *args, env=service_env(database, "127.0.0.1:1", COLUMNS="200"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
+from tests.support.cli import tally06
 
 
 def hours(start: str, end: str) -> WorkingHours:

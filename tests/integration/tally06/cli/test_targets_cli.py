@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sys
 from pathlib import Path
 
 from tally06.imports.reference import appendix1
 from tally06.store.targets import campaign_targets_at
-from tests.conftest import service_env
+from tests.support.cli import tally06
 
 REFERENCE = Path(__file__).resolve().parents[4] / "packages/tally06/tally06/data/thanh_hoa_plan70_appendix1.csv"
 
 
-async def tally06(database: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tally06", *args, env=service_env(database, "127.0.0.1:1"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_import_then_change_keeps_history(database, db, tmp_path):

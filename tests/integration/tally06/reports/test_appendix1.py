@@ -3,11 +3,9 @@ and the reference figures of plan 70 reproduced from baseline activations loaded
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import random
-import sys
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,7 +16,7 @@ from tally06.domain.targets import CampaignTarget
 from tally06.imports.reference import PLAN70_START, appendix1, appendix1_targets, demo_org
 from tally06.reports import build_appendix1
 from tally06.store.targets import save_campaign_targets
-from tests.conftest import service_env
+from tests.support.cli import tally06
 
 VN = dt.timezone(dt.timedelta(hours=7))
 C1 = dt.datetime(2023, 4, 30, 17, 0, tzinfo=VN)
@@ -27,12 +25,6 @@ DATA_ROW = 7  # first data row of the sheet (title rows, two header rows)
 METRICS = ("activated_l1", "activated_l2", "installed", "collected_l2", "approved_l1")
 
 
-async def tally06(database: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tally06", *args, env=service_env(database, "127.0.0.1:1"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 async def store(db, events: list[dict]) -> None:
@@ -40,14 +32,14 @@ async def store(db, events: list[dict]) -> None:
     credited (also in `credits`), later ones kept as duplicate claims."""
     last = await db.fetchval("SELECT last_seq FROM event_seq")
     taken = {(r["citizen_key"], r["metric"]) for r in await db.fetch("SELECT citizen_key, metric FROM credits")}
-    rows, credits = [], []
+    rows, credit_rows = [], []
     for e in sorted(events, key=lambda e: e["received_at"]):
         last += 1
         key = (e["citizen"], e["metric"])
         e["credited"] = key not in taken
         taken.add(key)
         if e["credited"]:
-            credits.append((e["citizen"], e["metric"], last))
+            credit_rows.append((e["citizen"], e["metric"], last))
         level = None if e["metric"] == "installed" else int(e["metric"][-1])
         etype = {"installed": "app_installed", "collected": "registration_collected",
                  "approved": "application_approved", "activated": "account_activated"}[e["metric"].split("_")[0]]
@@ -61,7 +53,7 @@ async def store(db, events: list[dict]) -> None:
             "INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, "
             "occurred_at, day, received_at, province, district, commune, team, officer, citizen_key, "
             "credited) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)", rows)
-        await db.executemany("INSERT INTO credits (citizen_key, metric, seq) VALUES ($1,$2,$3)", credits)
+        await db.executemany("INSERT INTO credits (citizen_key, metric, seq) VALUES ($1,$2,$3)", credit_rows)
         await db.execute("UPDATE event_seq SET last_seq = $1", last)
 
 

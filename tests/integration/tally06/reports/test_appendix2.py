@@ -13,8 +13,8 @@ import pytest
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.accounts import Role
-from tests.integration.tally06.reports.test_appendix1 import tally06
 from tests.support import factories
+from tests.support.cli import tally06
 from tests.support.sessions import signed_in
 
 TEAM, OTHER_TEAM, ELSEWHERE = "TH-03-C01-T1", "TH-03-C02-T1", "TH-04-C01-T1"

@@ -7,7 +7,8 @@ import json
 
 from tally06_aggregator.rebuild import rebuild_counters
 from tests.conftest import TEST_KEYS
-from tests.integration.tally06.store.test_pii_rotation import ingest, tally06
+from tests.integration.tally06.store.test_pii_rotation import ingest
+from tests.support.cli import tally06
 
 COUNTED = ("events", "credits", "unit_daily", "unit_total", "officer_daily", "officer_total")
 

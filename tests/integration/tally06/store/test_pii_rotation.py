@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import sys
 from functools import cache
 
 import asyncpg
@@ -20,8 +19,9 @@ from tally06.imports.reference import demo_org
 from tally06.store.pii_rotation import rekey, rows_by_key
 from tally06_ingest.store import Candidate, EventStore
 from tally06_ingest.validation import ValidEvent, validate_event
-from tests.conftest import TEST_KEYS, service_env
+from tests.conftest import TEST_KEYS
 from tests.support import factories
+from tests.support.cli import tally06
 
 KEY_A, KEY_B, KEY_Z = new_key(), new_key(), new_key()
 RING_A, RING_BA, RING_B = f"a:{KEY_A}", f"b:{KEY_B},a:{KEY_A}", f"b:{KEY_B}"
@@ -33,12 +33,6 @@ def _org() -> OrgRegistry:
     return demo_org()
 
 
-async def tally06(database: str, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tally06", *args, env=service_env(database, "127.0.0.1:1", COLUMNS="200", **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 async def append(store: EventStore, n: int) -> dict[int, dict]:

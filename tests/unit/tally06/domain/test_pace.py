@@ -30,7 +30,7 @@ def utc(hour: int, minute: int = 0, day: int = 25) -> dt.datetime:
 # --- working day -----------------------------------------------------------------------------
 
 def test_default_hours_are_the_campaign_hours():
-    assert CAMPAIGN_HOURS == WorkingHours(dt.time(7, 30), dt.time(22, 0))
+    assert WorkingHours(dt.time(7, 30), dt.time(22, 0)) == CAMPAIGN_HOURS
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_plan70_phases():
     assert (one.start, one.end, one.goal) == (dt.date(2023, 3, 24), dt.date(2023, 4, 30), 1_200_000)
     assert (two.start, two.end, two.goal) == (dt.date(2023, 5, 1), dt.date(2023, 5, 31), 1_000_000)
     assert (three.start, three.end) == (dt.date(2023, 6, 1), dt.date(2023, 6, 30))
-    assert PLAN70_REMAINING == sum(r.remaining for r in appendix1())
+    assert sum(r.remaining for r in appendix1()) == PLAN70_REMAINING
     assert one.goal + two.goal + three.goal == PLAN70_REMAINING
 
 
