@@ -10,8 +10,8 @@ import asyncpg
 import structlog
 
 from tally06.domain.ack_links import ack_key
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import CitizenProtector
-from tally06.exceptions import KeyConfigError
 from tally06.kit.clock import Clock, SystemClock, clock_from_setting
 from tally06.kit.rate_limit import TokenBuckets
 from tally06.store.database import create_pool

@@ -17,7 +17,7 @@ import jwt
 
 from tally06.domain.accounts import ACKNOWLEDGING_ROLES, Role, User
 from tally06.domain.pii import derived_key
-from tally06.exceptions import ConfigError
+from tally06.kit.exceptions import ConfigError
 from tally06.store.users import find_user
 from tally06_wallboard.exceptions import Forbidden, Unauthenticated
 from tally06_wallboard.hierarchy import Tree

@@ -10,7 +10,7 @@ import asyncpg
 import typer
 
 from tally06.cli.context import AdminActorOption, audit, console, fail, on_db
-from tally06.exceptions import OrgError
+from tally06.domain.exceptions import OrgError
 from tally06.imports.org_csv import parse_org_csv, to_org_csv
 from tally06.imports.reference import demo_org
 from tally06.store.org import save_org

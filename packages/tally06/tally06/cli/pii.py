@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from tally06.cli.context import AdminActorOption, BatchOption, audit, console, err, fail, on_db, progress_bar, settings
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import KeyRing, new_key_entry
-from tally06.exceptions import KeyConfigError
 from tally06.store.pii_retention import erase_expired, expired, retention_cutoff
 from tally06.store.pii_rotation import ACTIVE, OLD, UNKNOWN, RekeyResult, key_usage, new_result, rekey, rows_by_key
 

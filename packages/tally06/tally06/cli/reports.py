@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from tally06.cli.context import ActorOption, actor_name, console, fail, moment, on_db, progress_bar, settings
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import CitizenProtector
-from tally06.exceptions import KeyConfigError
 from tally06.reports import ReportError
 from tally06.reports.appendix2 import MIN_CITIZENS_PER_OFFICIAL, may_see_clear
 from tally06.reports.export import Export, ExportRequest

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tally06.cli.context import console, fail, progress_bar, settings
-from tally06.exceptions import ComponentStartError
+from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
 from tally06.stack.console import run_stack

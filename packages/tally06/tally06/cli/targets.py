@@ -29,14 +29,10 @@ from tally06.domain.calendar import Phase
 from tally06.domain.org import OrgRegistry
 from tally06.domain.targets import CampaignTarget
 from tally06.imports.daily_targets_csv import parse_daily_targets_csv
+from tally06.imports.exceptions import TargetsImportError
 from tally06.imports.phases_csv import parse_phases_csv
 from tally06.imports.row_errors import RowError
-from tally06.imports.targets_spreadsheet import (
-    ImportReport,
-    TargetsImportError,
-    parse_targets_csv,
-    parse_targets_xlsx,
-)
+from tally06.imports.targets_spreadsheet import ImportReport, parse_targets_csv, parse_targets_xlsx
 from tally06.imports.working_hours_csv import parse_working_hours_csv
 from tally06.store.phases import save_phases
 from tally06.store.targets import save_campaign_targets, save_daily_targets

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from tally06.cli.context import AdminActorOption, audit, console, fail, on_db
 from tally06.domain.accounts import Role, new_password
-from tally06.exceptions import UserError
+from tally06.domain.exceptions import UserError
 from tally06.store.users import create_user, end_sessions, list_users, set_password
 
 PasswordStdinOption = Annotated[bool, typer.Option(help="read the password from stdin instead of generating one")]

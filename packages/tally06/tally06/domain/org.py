@@ -9,7 +9,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tally06.exceptions import OrgError
+from tally06.domain.exceptions import OrgError
 
 
 class UnitKind(enum.StrEnum):

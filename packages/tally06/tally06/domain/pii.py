@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tally06.exceptions import KeyConfigError
+from tally06.domain.exceptions import KeyConfigError
 
 _NONCE_BYTES = 12
 

@@ -6,8 +6,8 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
+from tally06.domain.exceptions import OrgError
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
-from tally06.exceptions import OrgError
 
 CSV_COLUMNS = ("code", "name", "kind", "parent_code")
 

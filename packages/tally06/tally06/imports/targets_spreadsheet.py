@@ -22,17 +22,13 @@ from typing import Any
 
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.targets import CampaignTarget
-from tally06.exceptions import Tally06Error
+from tally06.imports.exceptions import TargetsImportError
 from tally06.imports.row_errors import FirstRows, RowError
 
 NUMBER_FIELDS = ("total", "level1", "level2")
 
 
 _INT_TEXT = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d{1,3}(,\d{3})+|\d+)")
-
-
-class TargetsImportError(Tally06Error):
-    """The file as a whole is unusable (unreadable, or no recognisable header)."""
 
 
 @dataclass

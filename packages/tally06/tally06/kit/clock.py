@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
-from tally06.exceptions import ConfigError
+from tally06.kit.exceptions import ConfigError
 
 
 class Clock(Protocol):

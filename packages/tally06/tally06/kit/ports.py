@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 
-from tally06.exceptions import ComponentStartError
+from tally06.kit.exceptions import ComponentStartError
 
 PORT_TAKEN_EXIT = 3
 

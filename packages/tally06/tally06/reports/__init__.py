@@ -4,11 +4,11 @@ from tally06.reports.appendix1 import (
     Appendix1Report,
     Appendix1Row,
     Correction,
-    ReportError,
     assemble_appendix1,
     build_appendix1,
 )
 from tally06.reports.appendix1_writers import write_appendix1, write_appendix1_csv, write_appendix1_xlsx
+from tally06.reports.exceptions import ReportError
 
 __all__ = [
     "Appendix1Report", "Appendix1Row", "Correction", "ReportError", "assemble_appendix1",

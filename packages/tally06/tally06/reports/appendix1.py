@@ -29,7 +29,7 @@ from tally06.domain.metrics import ACTIVATED
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.pace import completion_pct, remaining
 from tally06.domain.targets import CampaignTarget
-from tally06.exceptions import Tally06Error
+from tally06.reports.exceptions import ReportError
 from tally06.store.org import load_org
 from tally06.store.targets import campaign_targets_at
 
@@ -38,10 +38,6 @@ _COLUMN = {UnitKind.PROVINCE: "province", UnitKind.DISTRICT: "district",
            UnitKind.COMMUNE: "commune", UnitKind.TEAM: "team"}
 _CHILD = {UnitKind.PROVINCE: UnitKind.DISTRICT, UnitKind.DISTRICT: UnitKind.COMMUNE,
           UnitKind.COMMUNE: UnitKind.TEAM}
-
-
-class ReportError(Tally06Error):
-    """A report cannot be made as asked (unknown unit, naive time, unit without children)."""
 
 
 @dataclass(frozen=True)

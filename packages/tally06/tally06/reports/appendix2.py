@@ -23,7 +23,8 @@ import asyncpg
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.org import UnitKind
 from tally06.domain.pii import CitizenProtector, SealedPii, mask_cccd, mask_phone
-from tally06.reports.appendix1 import _COLUMN, ACTIVATED, ReportError, _aware
+from tally06.reports.appendix1 import _COLUMN, ACTIVATED, _aware
+from tally06.reports.exceptions import ReportError
 from tally06.store.org import load_org
 
 # Roles that may export clear CCCD, names and phones: the provincial / district police, who

@@ -20,9 +20,9 @@ import httpx
 import structlog
 
 from tally06.contract.events import LOCAL_TZ
-from tally06.exceptions import ComponentStartError
 from tally06.imports.reference import PLAN70_START, appendix1_targets, demo_org
 from tally06.kit.clock import clock_from_setting
+from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.ports import require_free_port
 from tally06.kit.topic_admin import ensure_topics
 from tally06.simulator.plan import demo_daily_targets

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import asyncpg
 from cryptography.exceptions import InvalidTag
 
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import KeyRing, SealedPii
-from tally06.exceptions import KeyConfigError
 
 DEFAULT_BATCH = 500
 

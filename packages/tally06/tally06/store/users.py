@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tally06.domain.accounts import ROLE_UNIT_KIND, Role, SignIn, SignInResult, User, lock_seconds
-from tally06.exceptions import UserError
+from tally06.domain.exceptions import UserError
 
 _hasher = PasswordHasher()
 

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from tally06.exceptions import ComponentStartError
+from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.ports import PORT_TAKEN_EXIT, free_port
 from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.stack.embedded.tansu import EmbeddedTansu

@@ -1,7 +1,7 @@
 import pytest
 
+from tally06.domain.exceptions import OrgError
 from tally06.domain.org import UnitKind
-from tally06.exceptions import OrgError
 from tally06.imports.org_csv import parse_org_csv, to_org_csv
 from tally06.imports.reference import appendix1, demo_org
 

@@ -1,8 +1,8 @@
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import CitizenProtector, mask_cccd, mask_phone, new_key
-from tally06.exceptions import KeyConfigError
 
 HMAC = new_key()
 

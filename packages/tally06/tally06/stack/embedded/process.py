@@ -23,7 +23,7 @@ from typing import IO, Any, ClassVar, NoReturn, Self
 
 import psutil
 
-from tally06.exceptions import ComponentStartError
+from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.ports import port_is_free, require_free_port
 
 # How long kill() waits for the port and the killed processes to be gone.
