@@ -59,7 +59,8 @@ async def count(stream) -> None:  # noqa: ANN001 - Faust's stream type
             # seconds. Values are absolute, so a lost message is healed by the next change.
             for key, value in progress_messages(daily, total, dt.datetime.now(dt.UTC)):
                 delivery = await app.producer.send(PROGRESS.name, key, value, None, None, None)
-                delivery.add_done_callback(_count_failed_delivery)
+                # Faust annotates send() as Awaitable[RecordMetadata]; it hands back aiokafka's asyncio.Future.
+                delivery.add_done_callback(_count_failed_delivery)  # type: ignore[attr-defined]
 
     committer = GroupCommitter(projector.apply, committed, max_pending_facts=settings.max_pending_facts)
     with errors_stop_the_worker():

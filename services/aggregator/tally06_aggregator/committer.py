@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 Apply = Callable[[Step], Awaitable[Any]]
 Done = Callable[[list[Any], Any], Awaitable[None]]
 
-_TRANSIENT = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError)
+_TRANSIENT: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError)
 
 
 class GroupCommitter:

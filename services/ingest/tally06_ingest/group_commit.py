@@ -10,15 +10,19 @@ durable, and a failed commit fails every post in it, so nothing is acknowledged 
 from __future__ import annotations
 
 import asyncio
+from typing import TypeAlias
 
 from tally06_ingest.store import Candidate, EventStore, Outcome, Prepared
+
+# A post waiting for its write: its prepared events, and the future its answers go to.
+_Post: TypeAlias = tuple[list[Prepared], asyncio.Future[list[Outcome]]]
 
 
 class GroupAppender:
     def __init__(self, store: EventStore, max_events: int = 5000) -> None:
         self._store = store
         self._max_events = max_events
-        self._queue: list[tuple[list[Prepared], asyncio.Future[list[Outcome]]]] = []
+        self._queue: list[_Post] = []
         self._writer: asyncio.Task | None = None
 
     async def append(self, candidates: list[Candidate]) -> list[Outcome]:
@@ -31,8 +35,9 @@ class GroupAppender:
         # The write goes on if this request is cancelled (client gone): other posts share it.
         return await asyncio.shield(done)
 
-    def _next_group(self) -> list[tuple[list[Prepared], asyncio.Future[list[Outcome]]]]:
-        group, size = [], 0
+    def _next_group(self) -> list[_Post]:
+        group: list[_Post] = []
+        size = 0
         while self._queue and (not group or size + len(self._queue[0][0]) <= self._max_events):
             posted, done = self._queue.pop(0)
             group.append((posted, done))

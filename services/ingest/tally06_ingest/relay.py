@@ -160,7 +160,7 @@ class Relay:
         grouped = batches_by_key(rows, self.settings.relay_facts_per_message)
         acked: list[Probe] = []
 
-        async def send_key(key: str, chunks: list[list[dict[str, Any]]]) -> None:
+        async def send_key(key: str, chunks: list[list[list[Any]]]) -> None:
             prev_seq = heads.get(key, 0)
             for chunk in chunks:  # one message in flight per key keeps the key in order
                 meta = await producer.send_and_wait(
@@ -230,7 +230,8 @@ async def run_relay(settings: RelaySettings) -> None:
     server = uvicorn.Server(uvicorn.Config(
         create_relay_app(pool, relay.status), host=settings.host, port=settings.relay_port,
         log_config=None, access_log=False))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - ours below
+    # uvicorn (>= 0.29) has no install_signal_handlers to silence: it takes SIGINT and SIGTERM only
+    # while serving, and the loop still sees them there, so ours below cancel the relay as well.
     task = asyncio.create_task(relay.run(asyncio.Event()))
     web = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()

@@ -108,13 +108,13 @@ class EventStore:
             }
             outcomes, fresh = self._classify(prepared, known)
             if not fresh:
-                return outcomes  # type: ignore[return-value] - every slot is filled
+                return _filled(outcomes)
             rows = await conn.fetch(_APPEND, *_columns([prepared[i] for i in fresh]), SCHEMA_VERSION, NOTIFY_CHANNEL)
         credited = {r["seq"]: r["credited"] for r in rows}
         first = min(credited)
         for n, i in enumerate(fresh):
             outcomes[i] = Outcome(prepared[i].candidate.index, Status.ACCEPTED, first + n, credited[first + n])
-        return outcomes  # type: ignore[return-value]
+        return _filled(outcomes)
 
     @staticmethod
     def _classify(
@@ -145,6 +145,14 @@ class EventStore:
                 fresh.append(position)
             outcomes.append(outcome)
         return outcomes, fresh
+
+
+def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
+    """The outcomes once every slot holds one: the empty slots were the new events, all stored."""
+    filled = [o for o in outcomes if o is not None]
+    if len(filled) != len(outcomes):
+        raise RuntimeError("an event of the batch got no outcome")
+    return filled
 
 
 def _columns(fresh: list[Prepared]) -> list[list[object]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import asyncpg
 
@@ -11,7 +12,7 @@ from tally06.domain.metrics import ACTIVATED
 from tally06_wallboard.figures import UnitCounts, counts_from_rows
 from tally06_wallboard.trend import whole_days_before
 
-Db = asyncpg.Pool | asyncpg.Connection
+Db: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 
 async def unit_counts(db: Db, units: Sequence[str], today: dt.date, run_rate_days: int) -> dict[str, UnitCounts]:

@@ -21,7 +21,7 @@ class Goal(NamedTuple):
     level1: int
     level2: int
 
-    def __add__(self, other: object) -> Goal:  # type: ignore[override]
+    def __add__(self, other: object) -> Goal:
         if not isinstance(other, Goal):
             return NotImplemented
         return Goal(self.total + other.total, self.level1 + other.level1, self.level2 + other.level2)

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import re
 import uuid
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]

@@ -38,8 +38,8 @@ def rollup_daily_targets(org: OrgRegistry, explicit: Mapping[tuple[str, str], in
     one figure for the commune); above communes targets are sums. Units with none are absent.
     """
     given: dict[str, dict[str, int]] = {}
-    for (unit, metric), target in explicit.items():
-        given.setdefault(unit, {})[metric] = target
+    for (unit_code, metric), target in explicit.items():
+        given.setdefault(unit_code, {})[metric] = target
     result: dict[str, dict[str, int]] = {}
 
     def of(code: str) -> dict[str, int]:

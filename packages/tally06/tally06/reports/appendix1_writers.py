@@ -70,8 +70,8 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
         sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=10)
     h = HEADER_ROW
     for c, (top, sub) in enumerate(zip(HEAD_TOP, HEAD_SUB, strict=True), start=1):
-        for r, text in ((h, top), (h + 1, sub)):
-            cell = sheet.cell(r, c, text)
+        for r, heading in ((h, top), (h + 1, sub)):
+            cell = sheet.cell(r, c, heading)
             cell.font, cell.alignment, cell.border = bold, center, box
     for c in (1, 2, 9, 10):
         sheet.merge_cells(start_row=h, start_column=c, end_row=h + 1, end_column=c)

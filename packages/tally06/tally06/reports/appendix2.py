@@ -151,12 +151,13 @@ async def build_officer_report(
         unit_code, list(ACTIVATED), period_to, period_from)
     officers = [OfficerRow(r["team"], r["officer"], r["l1"], r["l2"], r["citizens"]) for r in records]
     org = await load_org(conn)
-    teams_of_unit = sorted(u.code for u in org.units(UnitKind.TEAM) if unit.code in org.ancestors(u.code))
+    teams_of_unit = sorted((u for u in org.units(UnitKind.TEAM) if unit.code in org.ancestors(u.code)),
+                           key=lambda u: u.code)
     teams = []
-    for code in teams_of_unit:
-        mine = [o for o in officers if o.team == code]
+    for team in teams_of_unit:
+        mine = [o for o in officers if o.team == team.code]
         teams.append(TeamRow(
-            code, org.get(code).name, len(mine), sum(not o.meets_minimum for o in mine),
+            team.code, team.name, len(mine), sum(not o.meets_minimum for o in mine),
             sum(o.activated_level1 for o in mine), sum(o.activated_level2 for o in mine),
             sum(o.citizens for o in mine)))
     return teams, officers

@@ -20,6 +20,7 @@ import httpx
 import structlog
 
 from tally06.contract.events import LOCAL_TZ
+from tally06.domain.accounts import Role
 from tally06.imports.reference import PLAN70_START, appendix1_targets, demo_org
 from tally06.kit.clock import clock_from_setting
 from tally06.kit.exceptions import ComponentStartError
@@ -106,7 +107,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
     # (username, password, role, unit) of the demo's users, for the terminal to show once.
-    demo_users: list[tuple[str, str, str, str]] = field(default_factory=list)
+    demo_users: list[tuple[str, str, Role, str]] = field(default_factory=list)
     _postgres: object | None = None
     _broker: object | None = None
     _stopping: bool = False

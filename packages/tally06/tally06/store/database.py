@@ -14,7 +14,7 @@ _MIGRATION_LOCK = 6_060_001
 
 # Every way PostgreSQL can go away under a caller: refused, starting up or shutting down, or a
 # connection broken in the middle of a query. Services answer 503 (or retry) for these, never 500.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )

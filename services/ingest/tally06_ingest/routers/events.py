@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -14,7 +15,7 @@ from tally06_ingest.schemas import BatchResult, ErrorBody
 
 router = APIRouter(tags=["events"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
         400: "Malformed JSON",

@@ -47,6 +47,8 @@ def _run_as() -> tuple[int, int] | None:
     )
 
     entry = ensure_user_exists(SYSTEM_USER)
+    if entry is None:  # the wheel's annotation allows it; it creates the user or raises instead
+        raise ComponentStartError(COMPONENT, f"system user {SYSTEM_USER} is missing")
     # Same fix-ups as the wheel: a venv under /root is not traversable by other users.
     ensure_prefix_permissions(POSTGRES_BIN_PATH)
     ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
