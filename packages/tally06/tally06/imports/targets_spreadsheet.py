@@ -185,7 +185,7 @@ def parse_targets_csv(text: str, org: OrgRegistry) -> ImportReport:
       (any unit of ``org``); ``unit_name`` is informative only, the registry's name is kept.
     * the reference layout ``no,unit_name,unit_kind,target_total,target_level1,target_level2,…``
       (``data/thanh_hoa_plan70_appendix1.csv``) — ``no`` N is Appendix I row N, i.e. district
-      ``TH-NN``; the district may also be found by its exact name when ``no`` is blank.
+      ``<province>-NN`` of the org's province; the district may also be found by its exact name when ``no`` is blank.
 
     Extra columns are ignored. A row whose unit column says "Tổng cộng" is the totals row:
     it is checked against the rows above it and reading stops there.

@@ -8,6 +8,7 @@ from importlib import resources
 import openpyxl
 import pytest
 
+from tally06.domain.org import OrgRegistry, Unit, UnitKind
 from tally06.domain.targets import CampaignTarget
 from tally06.imports.exceptions import TargetsImportError
 from tally06.imports.reference import appendix1, demo_org
@@ -179,3 +180,15 @@ def test_a_workbook_without_the_header_is_refused():
         parse_targets_xlsx(out.getvalue(), demo_org())
     with pytest.raises(TargetsImportError, match="cannot read"):
         parse_targets_xlsx(b"not a workbook", demo_org())
+
+
+def test_row_numbers_name_the_districts_of_the_org_s_own_province():
+    """Appendix I numbers districts (STT); the code is read in the org's province, not the demo's."""
+    org = OrgRegistry([Unit("HN", "Thành phố Hà Nội", UnitKind.PROVINCE, None),
+                       Unit("HN-01", "Quận Ba Đình", UnitKind.DISTRICT, "HN"),
+                       Unit("HN-02", "Quận Hoàn Kiếm", UnitKind.DISTRICT, "HN")])
+    text = "no,unit_name,target_total,target_level1,target_level2\n1,,100,60,40\n2,,50,20,30\n"
+    report = parse_targets_csv(text, org)
+    assert report.errors == []
+    assert [(t.unit_code, t.unit_name, t.total) for t in report.targets] == [
+        ("HN-01", "Quận Ba Đình", 100), ("HN-02", "Quận Hoàn Kiếm", 50)]
