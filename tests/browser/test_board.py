@@ -155,3 +155,28 @@ async def test_sign_in_is_required_and_a_district_sees_only_its_own(signed_out_p
 
     await page.get_by_test_id("sign-out").click()
     await expect(page.get_by_test_id("sign-in")).to_be_visible()
+
+
+# The widest figures a ranking shows in a province's campaign (Thanh Hóa: 3.1 million to
+# activate), written into every row: the test stack holds a few hundred events, and a column that
+# fits "73" may still let "3.106.095" run into its neighbour.
+WIDEST_FIGURES = """() => {
+  document.querySelectorAll("table.ranking [data-testid^=score-]").forEach((e) => { e.textContent = "3.106.095"; });
+  document.querySelectorAll("table.ranking .ratio").forEach((e) => { e.textContent = "12.345 / 12.345"; });
+}"""
+# Every ranking cell whose content pokes out past its own right edge, measured by the browser.
+OVERFLOWING_CELLS = """() => [...document.querySelectorAll("table.ranking td")].flatMap((cell) => {
+  const edge = cell.getBoundingClientRect().right;
+  const right = Math.max(...[...cell.querySelectorAll("*")].map((e) => e.getBoundingClientRect().right), edge);
+  return right > edge + 0.5 ? [`${cell.parentElement.dataset.code} ${cell.className}: ${Math.round(right - edge)} px`] : [];
+})"""
+
+
+async def test_ranking_columns_keep_apart_at_every_level(page: Page, stack: Stack, screenshots):
+    """At 1600 px the figures of one column never run into the next: districts, communes, teams."""
+    for unit, shot in (("TH", "ranking-districts"), ("TH-03", "ranking-communes"), ("TH-03-C01", "ranking-teams")):
+        await open_board(page, stack, route=f"#/unit/{unit}")
+        await expect(page.locator("table.ranking tr.drill").first).to_be_visible()
+        await page.evaluate(WIDEST_FIGURES)
+        assert await page.evaluate(OVERFLOWING_CELLS) == [], unit
+        await page.screenshot(path=screenshots / f"{shot}.png")
