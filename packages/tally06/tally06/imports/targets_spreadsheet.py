@@ -116,7 +116,7 @@ class _Collector:
         return numbers if len(numbers) == len(NUMBER_FIELDS) else None
 
     def _resolve(self, row: int, code: str | None, by_stt: bool, name: object) -> str | None:
-        """A unit from its code (or STT mapped to TH-NN) and/or its exact district name."""
+        """A unit from its code (or STT mapped to <province>-NN) and/or its exact district name."""
         named = self.by_name.get(_exact(name))
         unit = self.org.get(code or "")
         if unit and by_stt and unit.kind is not UnitKind.DISTRICT:
@@ -244,8 +244,8 @@ def parse_targets_xlsx(source: str | Path | bytes, org: OrgRegistry) -> ImportRe
     """Targets from an Excel workbook laid out like Appendix I (title rows, two-level header).
 
     The first sheet with a recognisable header is read. A district is found by its STT (row N
-    of Appendix I is ``TH-NN``) or by its exact name in ``org``; a conflict between the two is
-    an error. Reading stops at the "Tổng cộng"/"Tổng" row, which is checked, not trusted.
+    of Appendix I is ``<province>-NN`` in the org's province) or by its exact name in ``org``;
+    a conflict between the two is an error. Reading stops at the "Tổng cộng"/"Tổng" row, which is checked, not trusted.
     Formulas are read as the values Excel last computed and saved (``data_only``).
     """
     import openpyxl  # only needed here; keeps the CSV path free of the dependency
