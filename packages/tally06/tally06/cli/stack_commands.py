@@ -13,8 +13,6 @@ from tally06.cli.context import console, fail, progress_bar, settings
 from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
-from tally06.stack.console import run_stack
-from tally06.stack.supervisor import Stack, StackConfig
 from tally06.store.database import ensure_database, migrate
 
 
@@ -34,6 +32,11 @@ def up(
         help="Simulated hours before now (a day and more, so the demo shows work at any hour)")] = 30.0,
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the services; Ctrl-C stops all."""
+    # Imported here: the stack brings the simulator, httpx and the embedded launchers, which
+    # every other command would pay for at start (~0.1 s).
+    from tally06.stack.console import run_stack
+    from tally06.stack.supervisor import Stack, StackConfig
+
     configure_logging(settings().log_level, json=False, service="stack")
     config = StackConfig(
         home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
