@@ -12,7 +12,8 @@ from bench.synthetic import synthetic_rows
 from tally06_aggregator.rebuild import rebuild_counters
 
 _COLUMNS = ("seq", "event_id", "content_digest", "schema_version", "type", "level", "metric", "occurred_at",
-            "day", "received_at", "province", "district", "commune", "team", "officer", "citizen_key", "credited")
+            "day", "received_at", "province", "district", "commune", "team", "officer", "citizen_key", "credited",
+            "fact_key", "map_id", "lineage")
 
 
 async def load_events(dsn: str, count: int) -> None:
@@ -23,7 +24,8 @@ async def load_events(dsn: str, count: int) -> None:
             await conn.copy_records_to_table("events", columns=_COLUMNS, records=[
                 (r["seq"], r["event_id"], "-", 1, r["type"], r["level"], r["metric"], r["occurred_at"],
                  r["day"], r["received_at"], r["province"], r["district"], r["commune"], r["team"],
-                 r["officer"], r["citizen_key"], r["credited"]) for r in chunk])
+                 r["officer"], r["citizen_key"], r["credited"], r["fact_key"], r["map_id"], r["lineage"])
+                for r in chunk])
         await conn.execute("UPDATE event_seq SET last_seq = $1", count)
     finally:
         await conn.close()

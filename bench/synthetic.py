@@ -22,7 +22,7 @@ def synthetic_rows(count: int, *, days: int = 14, seed: int = 6) -> Iterator[dic
     org = demo_org()
     weight = {d.code: d.target_total for d in appendix1()}
     teams = [org.lineage(t.code) for t in org.units(UnitKind.TEAM)]
-    team_weights = [weight[t.district] for t in teams]
+    team_weights = [weight[t.district or ""] for t in teams]
     picks = rng.choices(teams, weights=team_weights, k=count)
     kinds = rng.choices(_METRICS, weights=[m[3] for m in _METRICS], k=count)
     start = dt.datetime(2024, 10, 12, 7, 30, tzinfo=LOCAL_TZ)
@@ -34,6 +34,6 @@ def synthetic_rows(count: int, *, days: int = 14, seed: int = 6) -> Iterator[dic
             "seq": seq, "event_id": uuid.UUID(int=rng.getrandbits(128)), "type": kind, "level": level,
             "metric": metric, "occurred_at": occurred, "day": occurred.date(), "received_at": received,
             "province": team.province, "district": team.district, "commune": team.commune,
-            "team": team.team, "officer": f"CA-{team.team}-{rng.randrange(4)}",
+            "team": team.team, "fact_key": team.key_unit, "map_id": 1, "lineage": list(team.codes), "officer": f"CA-{team.team}-{rng.randrange(4)}",
             "citizen_key": f"{rng.getrandbits(256):064x}", "credited": rng.random() > 0.03,
         }

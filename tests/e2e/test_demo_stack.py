@@ -67,7 +67,7 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
         assert (row["daily"], row["campaign"]) == (501, 3_243_976)
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
         assert len(facts) >= 500
-        assert {f["district"] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}
+        assert {f["lineage"][1] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}
         await _alerts_fire_for_lagging_teams(dsn)
         for _ in range(30):  # the terminal report runs every 5 s
             if "🔔" in log_path.read_text(errors="replace"):

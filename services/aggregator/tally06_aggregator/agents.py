@@ -13,6 +13,7 @@ from tally06.contract.events import F
 from tally06.contract.topics import FACTS, PROGRESS
 from tally06.kit.faust_app import errors_stop_the_worker
 from tally06.store.projection_lag import read_model_backlog
+from tally06.store.read_model_map import switch_if_due
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch
@@ -107,6 +108,16 @@ async def follow_broker_epoch() -> None:
         for tp in assigned:
             await app.consumer.seek(tp, 0)
         log.warning("broker_log_lost_rereading", broker_epoch=epoch, partitions=len(assigned))
+
+
+@app.timer(interval=settings.map_check_s)
+async def follow_map_in_force() -> None:
+    """Bring the read model to the map in force; the switch pauses counting while it re-sums."""
+    async with (await runtime.pool()).acquire() as conn:
+        switched = await switch_if_due(conn)
+    if switched is not None:
+        log.info("read_model_map_switched", map_id=switched.map_id, previous=switched.previous,
+                 rows=switched.rows, seconds=round(switched.seconds, 2))
 
 
 @app.timer(interval=5.0)

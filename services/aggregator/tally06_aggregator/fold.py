@@ -10,7 +10,10 @@ for ever. The relay publishes a lost log again from the start, so held-back fact
 Folding has two stages. ``tally`` counts facts by (team, officer, day, metric, credited) with
 ``Counter.update`` over an ``itemgetter`` map, so the per-fact work runs in C; ``expand`` then
 spreads each of those groups over the hierarchy. Many facts share a group, so the expensive part
-runs per group, not per fact.
+runs per group, not per fact. The hierarchy is the one of the map the read model is in (its
+teams' paths, given by the projection), not the lineage the fact was published with: a fact
+published before a reorganisation and counted after it lands in the unit that now holds its
+team. The fact's own lineage is used only for a team the map does not know.
 
 A worker folds messages as they arrive (``Step``) and drops their rows at once: keeping a
 million decoded rows alive until the write made the garbage collector walk them again and
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -41,7 +44,8 @@ _TEAM = itemgetter(F.TEAM)
 class Tally:
     # (team, officer, day, metric, credited) -> facts
     groups: Counter[tuple[str, str, str, str, bool]] = field(default_factory=Counter)
-    lineage: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # team -> the units above it in the lineage its facts were published with
+    lineage: dict[str, tuple[str, ...]] = field(default_factory=dict)
     applied: int = 0
     skipped: int = 0
     gaps: list[tuple[str, int, int]] = field(default_factory=list)  # (key, prev_seq, position)
@@ -93,15 +97,18 @@ def tally(
         applied += len(facts)
         for team in set(map(_TEAM, facts)).difference(lineage):
             fact = next(f for f in facts if f[F.TEAM] == team)
-            lineage[team] = (fact[F.PROVINCE], fact[F.DISTRICT], fact[F.COMMUNE])
+            lineage[team] = tuple(fact[F.LINEAGE][:-1])
         moved[key] = facts[-1][F.SEQ]
     result.applied += applied
     result.skipped += skipped
     return result, moved
 
 
-def expand(counted: Tally) -> Deltas:
-    """Spread the tally over officers, teams, communes, districts and the province."""
+def expand(counted: Tally, paths: Mapping[str, Sequence[str]] | None = None) -> Deltas:
+    """Spread the tally over officers and every unit on each team's path: ``paths`` maps a team
+    code to the codes from its root down to the team that holds its work in the read model's
+    map."""
+    paths = paths or {}
     deltas = Deltas(applied=counted.applied, skipped=counted.skipped, gaps=counted.gaps)
     officer_daily = deltas.officer_daily
     for (team, officer, day, metric, credited), facts in counted.groups.items():
@@ -114,16 +121,18 @@ def expand(counted: Tally) -> Deltas:
         _add(deltas.officer_total, (team, officer, metric), counts)
         _add(by_team, (team, day, metric), counts)
     for (team, day, metric), counts in by_team.items():
-        for unit in (*counted.lineage[team], team):
+        path = paths.get(team) or (*counted.lineage[team], team)
+        for unit in path:
             _add(deltas.unit_daily, (unit, day, metric), counts)
             _add(deltas.unit_total, (unit, metric), counts)
     return deltas
 
 
-def fold(batches: Iterable[FactRows], positions: Mapping[str, int]) -> tuple[Deltas, dict[str, int]]:
+def fold(batches: Iterable[FactRows], positions: Mapping[str, int],
+         paths: Mapping[str, Sequence[str]] | None = None) -> tuple[Deltas, dict[str, int]]:
     """Tally and expand in one step; returns the deltas and the keys' new positions."""
     counted, moved = tally(batches, positions)
-    return expand(counted), moved
+    return expand(counted, paths), moved
 
 
 def _add(table: dict, key: tuple, counts: Counts) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 from prometheus_client import Counter
 
+from tally06.store.read_model_map import read_model_map, team_paths
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.fold import Deltas, Step, expand, tally
 
@@ -97,6 +98,16 @@ async def write_deltas(conn: asyncpg.Connection, deltas: Deltas) -> tuple[list[a
 class Projector:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._paths: tuple[int | None, dict[str, tuple[str, ...]]] = (None, {})
+
+    async def paths(self, conn: asyncpg.Connection) -> dict[str, tuple[str, ...]]:
+        """The teams' paths in the read model's map, read after the positions are locked: a map
+        switch holds that lock, so a step never counts across it."""
+        map_id = await read_model_map(conn)
+        if map_id != self._paths[0]:
+            self._paths = (map_id, await team_paths(conn, map_id) if map_id is not None else {})
+            log.info("projection_map", map_id=map_id, teams=len(self._paths[1]))
+        return self._paths[1]
 
     async def apply(self, step: Step) -> tuple[Deltas, list[asyncpg.Record], list[asyncpg.Record], dict[str, int]]:
         """Apply a step exactly once; returns the deltas, the changed rows and the positions of
@@ -110,7 +121,7 @@ class Projector:
                 REFOLDED.inc()
                 log.info("step_refolded", keys=len(keys), messages=len(step.raw))
                 counted, moved = tally((decode_batch(raw) for raw in step.raw), positions)
-            deltas = expand(counted)
+            deltas = expand(counted, await self.paths(conn))
             if not deltas:
                 return deltas, [], [], positions
             daily, total = await write_deltas(conn, deltas)

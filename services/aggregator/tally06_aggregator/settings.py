@@ -18,4 +18,7 @@ class AggregatorSettings(WorkerSettings):
     """Facts gathered while a step is written before consumption pauses (the reasons of the
     default are in ``tally06_aggregator.committer``)."""
     epoch_check_s: float = 2.0
+    map_check_s: float = 10.0
+    """How often a worker checks that the read model is in the map in force (a map loaded for a
+    future day takes effect at local midnight); the switch itself re-sums the unit rows."""
     publish_progress: bool = True

@@ -39,7 +39,7 @@ def _document_request_bodies(app: FastAPI) -> None:
 def create_app(settings: IngestSettings) -> FastAPI:
     async def start() -> IngestRuntime:
         runtime = await IngestRuntime.start(settings)
-        log.info("ingest_started", teams=len(runtime.registry.units()))
+        log.info("ingest_started", units=len(runtime.registry.registry), map=runtime.registry.id)
         return runtime
 
     production = settings.mode == "production"

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tally06.domain.org import OrgRegistry
+from tally06.domain.org_maps import OrgMap
 from tally06.kit.fastapi_app import get_runtime
 from tally06.kit.rate_limit import address_key
 from tally06.store.device_tokens import DeviceToken
@@ -24,7 +24,7 @@ async def get_settings(runtime: Runtime) -> IngestSettings:
     return runtime.settings
 
 
-async def get_registry(runtime: Runtime) -> OrgRegistry:
+async def get_registry(runtime: Runtime) -> OrgMap:
     return runtime.registry
 
 
@@ -59,6 +59,6 @@ async def admitted_device(device: Annotated[DeviceToken, Depends(current_device)
 
 
 Settings = Annotated[IngestSettings, Depends(get_settings)]
-Registry = Annotated[OrgRegistry, Depends(get_registry)]
+Registry = Annotated[OrgMap, Depends(get_registry)]
 CurrentDevice = Annotated[DeviceToken, Depends(current_device)]
 AdmittedDevice = Annotated[DeviceToken, Depends(admitted_device)]

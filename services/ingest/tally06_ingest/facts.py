@@ -7,7 +7,8 @@ from typing import Any
 
 from tally06.contract.events import FACT_FIELDS, F, encode_fact_rows
 
-FACT_COLUMNS = ", ".join(FACT_FIELDS)
+# The columns of ``events`` in the order of FACT_FIELDS, and the key the fact was stored with.
+FACT_COLUMNS = ", ".join({"map": "map_id", "lineage": "lineage"}.get(f, f) for f in FACT_FIELDS) + ", fact_key"
 
 
 def fact_row(row: Any) -> list[Any]:
@@ -15,16 +16,16 @@ def fact_row(row: Any) -> list[Any]:
     return [
         row["seq"], str(row["event_id"]), row["type"], row["level"], row["metric"],
         row["occurred_at"].isoformat(), row["day"].isoformat(), row["received_at"].isoformat(),
-        row["province"], row["district"], row["commune"], row["team"], row["officer"],
-        row["citizen_key"], row["credited"],
+        row["team"], row["officer"], row["citizen_key"], row["credited"], row["map_id"], row["lineage"],
     ]
 
 
 def batches_by_key(rows: Sequence[Any], max_facts: int) -> dict[str, list[list[list[Any]]]]:
-    """Group rows (in sequence order) by district, in chunks of at most ``max_facts``."""
+    """Group rows (in sequence order) by the key each was stored with, in chunks of at most
+    ``max_facts``."""
     grouped: dict[str, list[list[list[Any]]]] = {}
     for row in rows:
-        chunks = grouped.setdefault(row["district"], [[]])
+        chunks = grouped.setdefault(row["fact_key"], [[]])
         if len(chunks[-1]) >= max_facts:
             chunks.append([])
         chunks[-1].append(fact_row(row))

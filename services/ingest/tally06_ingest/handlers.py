@@ -7,7 +7,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from tally06.domain.org import OrgRegistry
+from tally06.domain.org_maps import OrgMap
 from tally06.store.device_tokens import DeviceToken
 from tally06_ingest.activity_flags import credited_activations
 from tally06_ingest.activity_watch import ActivityWatch
@@ -27,7 +27,7 @@ async def ingest_batch(
     raw_events: list[Any],
     *,
     device: DeviceToken,
-    registry: OrgRegistry,
+    registry: OrgMap,
     store: GroupAppender,
     now: dt.datetime,
     future_tolerance: dt.timedelta,

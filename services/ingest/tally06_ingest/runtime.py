@@ -10,9 +10,10 @@ import asyncpg
 import structlog
 
 from tally06.domain.org import OrgRegistry
+from tally06.domain.org_maps import OrgMap, first_map
 from tally06.domain.pii import CitizenProtector
 from tally06.store.database import create_pool
-from tally06.store.org import load_org
+from tally06.store.org import load_map
 from tally06_ingest.activity_watch import ActivityWatch
 from tally06_ingest.auth import TokenCache
 from tally06_ingest.group_commit import GroupAppender
@@ -27,7 +28,7 @@ log = structlog.get_logger(__name__)
 class IngestRuntime:
     settings: IngestSettings
     pool: asyncpg.Pool
-    registry: OrgRegistry
+    registry: OrgMap
     tokens: TokenCache
     store: GroupAppender
     limits: AbuseLimits
@@ -41,7 +42,7 @@ class IngestRuntime:
         runtime = cls(
             settings=settings,
             pool=pool,
-            registry=await load_org(pool),
+            registry=await _map_in_force(pool),
             tokens=TokenCache(pool, settings.token_cache_s),
             store=GroupAppender(EventStore(pool, protector)),
             limits=AbuseLimits(settings),
@@ -51,11 +52,11 @@ class IngestRuntime:
         return runtime
 
     async def _refresh_org(self) -> None:
-        # New teams appear without a restart; a failed refresh keeps the last good registry.
+        # New teams and maps taking effect appear without a restart; a failed refresh keeps the last good registry.
         while True:
             await asyncio.sleep(self.settings.org_refresh_s)
             try:
-                self.registry = await load_org(self.pool)
+                self.registry = await _map_in_force(self.pool)
             except Exception as exc:  # noqa: BLE001 - keep serving with the registry we have
                 log.warning("org_refresh_failed", error=str(exc))
 
@@ -66,3 +67,7 @@ class IngestRuntime:
                 await self._refresher
         await self.activity.close()
         await self.pool.close()
+
+
+async def _map_in_force(pool: asyncpg.Pool) -> OrgMap:
+    return await load_map(pool) or first_map(OrgRegistry(()))

@@ -44,7 +44,7 @@ class IngestSettings(HttpServiceSettings):
 
 class RelaySettings(ServiceSettings):
     relay_port: int = 8064
-    # A round reads this many committed events; grouped by district they make messages of up
+    # A round reads this many committed events; grouped by key (commune) they make messages of up
     # to relay_facts_per_message facts. Large rounds keep a catch-up fast.
     relay_batch_rows: int = 20_000
     relay_facts_per_message: int = 500

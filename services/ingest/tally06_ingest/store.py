@@ -160,16 +160,18 @@ def _columns(fresh: list[Prepared]) -> list[list[object]]:
     of a (citizen, metric) in the batch claims its credit; the claim wins unless an earlier
     batch holds it."""
     claimed: set[tuple[str, str]] = set()
-    columns: list[list[object]] = [[] for _ in range(17)]
+    columns: list[list[object]] = [[] for _ in range(20)]
     for p in fresh:
-        event, lineage = p.candidate.valid.event, p.candidate.valid.lineage
+        valid = p.candidate.valid
+        event, lineage = valid.event, valid.lineage
         claim = (p.citizen_key, event.metric.value)
         first_claim = claim not in claimed
         claimed.add(claim)
         for column, value in zip(columns, (
             event.event_id, p.digest, event.type.value, event.level, event.metric.value, event.occurred_at,
-            local_day(event.occurred_at), lineage.province, lineage.district, lineage.commune, lineage.team,
+            local_day(event.occurred_at), lineage.province, lineage.district, lineage.commune, event.team,
             event.officer, p.citizen_key, first_claim, p.candidate.token_id, p.sealed.key_id, p.sealed.blob,
+            lineage.key_unit, valid.map_id, "/".join(lineage.codes),
         ), strict=True):
             column.append(value)
     return columns
@@ -180,14 +182,15 @@ def _columns(fresh: list[Prepared]) -> list[list[object]]:
 _APPEND = """
 WITH moved AS (
     UPDATE event_seq SET last_seq = last_seq + cardinality($1::uuid[])
-    RETURNING last_seq - cardinality($1::uuid[]) AS base, clock_timestamp() AS at, pg_notify($19, last_seq::text)
+    RETURNING last_seq - cardinality($1::uuid[]) AS base, clock_timestamp() AS at, pg_notify($22, last_seq::text)
 ), x AS (
     SELECT m.base + e.n AS seq, m.at, e.*
     FROM moved m, unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[],
                          $7::date[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                         $14::boolean[], $15::text[], $16::text[], $17::bytea[]) WITH ORDINALITY
+                         $14::boolean[], $15::text[], $16::text[], $17::bytea[], $18::text[], $19::integer[],
+                         $20::text[]) WITH ORDINALITY
         AS e(event_id, content_digest, type, level, metric, occurred_at, day, province, district, commune, team,
-             officer, citizen_key, first_claim, token_id, key_id, sealed, n)
+             officer, citizen_key, first_claim, token_id, key_id, sealed, fact_key, map_id, lineage, n)
 ), won AS (
     INSERT INTO credits (citizen_key, metric, seq)
     SELECT citizen_key, metric, seq FROM x WHERE first_claim
@@ -195,9 +198,11 @@ WITH moved AS (
     RETURNING citizen_key, metric
 ), stored AS (
     INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, occurred_at, day,
-                        received_at, province, district, commune, team, officer, citizen_key, credited, token_id)
-    SELECT x.seq, x.event_id, x.content_digest, $18::smallint, x.type, x.level, x.metric, x.occurred_at, x.day, x.at,
-           x.province, x.district, x.commune, x.team, x.officer, x.citizen_key, w.citizen_key IS NOT NULL, x.token_id
+                        received_at, province, district, commune, team, officer, citizen_key, credited, token_id,
+                        fact_key, map_id, lineage)
+    SELECT x.seq, x.event_id, x.content_digest, $21::smallint, x.type, x.level, x.metric, x.occurred_at, x.day, x.at,
+           x.province, x.district, x.commune, x.team, x.officer, x.citizen_key, w.citizen_key IS NOT NULL, x.token_id,
+           x.fact_key, x.map_id, string_to_array(x.lineage, '/')
     FROM x LEFT JOIN won w ON x.first_claim AND w.citizen_key = x.citizen_key AND w.metric = x.metric
     RETURNING seq, credited
 ), sealed AS (

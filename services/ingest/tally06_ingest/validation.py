@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from tally06.contract.events import DeviceEvent
 from tally06.domain.org import Lineage, OrgRegistry
+from tally06.domain.org_maps import OrgMap, first_map
 
 CAMPAIGN_START = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
 
@@ -40,12 +41,14 @@ def _errors_of(exc: ValidationError) -> list[FieldError]:
 class ValidEvent:
     event: DeviceEvent
     lineage: Lineage
+    map_id: int = 0
 
 
 def validate_event(
-    raw: Any, *, registry: OrgRegistry, token_team: str, now: dt.datetime, future_tolerance: dt.timedelta
+    raw: Any, *, registry: OrgMap | OrgRegistry, token_team: str, now: dt.datetime, future_tolerance: dt.timedelta
 ) -> ValidEvent | list[FieldError]:
-    """Check one posted item against the contract, the org registry and the device's team."""
+    """Check one posted item against the contract, the map in force and the device's team."""
+    org = registry if isinstance(registry, OrgMap) else first_map(registry)
     if not isinstance(raw, dict):
         return [FieldError("event", "must be a JSON object")]
     try:
@@ -53,7 +56,7 @@ def validate_event(
     except ValidationError as exc:
         return _errors_of(exc)
     errors = []
-    lineage = registry.lineage(event.team)
+    lineage = org.lineage(event.team)
     if lineage is None:
         errors.append(FieldError("team", "is not a known team"))
     elif event.team != token_team:
@@ -65,4 +68,4 @@ def validate_event(
         errors.append(FieldError("occurred_at", "is before the campaign started (2022-01-01)"))
     if errors or lineage is None:
         return errors
-    return ValidEvent(event, lineage)
+    return ValidEvent(event, lineage, org.id)

@@ -90,7 +90,7 @@ async def records_by_partition(bootstrap: str) -> dict[int, list[dict]]:
     return out
 
 
-async def test_facts_flow_in_sequence_order_per_district(own_broker, start_service, make_token, database):
+async def test_facts_flow_in_sequence_order_per_commune(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     devices = await devices_for(ingest, make_token)
     await devices.stream(batches=12)
@@ -105,7 +105,7 @@ async def test_facts_flow_in_sequence_order_per_district(own_broker, start_servi
     seen: dict[str, list[int]] = collections.defaultdict(list)
     for records in messages.values():
         for message in records:
-            assert {f["district"] for f in message["facts"]} == {message["key"]}
+            assert {f["lineage"][2] for f in message["facts"]} == {message["key"]}  # the commune
             # Each message names the key's fact before it: a chain a consumer can check.
             assert message["prev_seq"] == (seen[message["key"]] or [0])[-1]
             seen[message["key"]].extend(f["seq"] for f in message["facts"])

@@ -184,8 +184,8 @@ async def wait_published(database: str, total: int, timeout_s: float = 60) -> di
         while await conn.fetchval("SELECT position FROM relay_state") < total:
             assert time.monotonic() < deadline, "the relay did not publish everything in time"
             await asyncio.sleep(0.2)
-        rows = await conn.fetch("SELECT district, max(seq) AS last FROM events GROUP BY district")
-        return {r["district"]: r["last"] for r in rows}
+        rows = await conn.fetch("SELECT fact_key, max(seq) AS last FROM events GROUP BY fact_key")
+        return {r["fact_key"]: r["last"] for r in rows}
     finally:
         await conn.close()
 

@@ -15,8 +15,8 @@ def fact(seq, *, team="TH-03-C01-T1", officer="CA-1", day="2024-10-25", metric="
     district = commune.rsplit("-", 1)[0]
     values = {"seq": seq, "event_id": "e", "type": "account_activated", "level": 1, "metric": metric,
               "occurred_at": f"{day}T09:00:00+07:00", "day": day, "received_at": f"{day}T02:00:00+00:00",
-              "province": "TH", "district": district, "commune": commune, "team": team,
-              "officer": officer, "citizen_key": "c", "credited": credited}
+              "team": team, "officer": officer, "citizen_key": "c", "credited": credited, "map": 1,
+              "lineage": ["TH", district, commune, team]}
     return [values[name] for name in FACT_FIELDS]
 
 
@@ -83,7 +83,7 @@ def test_nothing_new_is_falsy():
 
 def test_decode_refuses_unknown_schema():
     with pytest.raises(UnknownSchema):
-        decode_batch(orjson.dumps({"schema_version": 2, "key": "TH-03", "fields": FACT_FIELDS, "rows": []}))
+        decode_batch(orjson.dumps({"schema_version": 3, "key": "TH-03", "fields": FACT_FIELDS, "rows": []}))
     with pytest.raises(UnknownSchema):
         decode_batch(orjson.dumps({"schema_version": 1, "key": "TH-03", "fields": ["seq"], "rows": []}))
 

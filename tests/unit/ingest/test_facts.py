@@ -12,8 +12,8 @@ def row(seq, district):
         "seq": seq, "event_id": uuid.uuid4(), "type": "account_activated", "level": 2,
         "metric": "activated_l2", "occurred_at": dt.datetime(2024, 10, 25, 3, tzinfo=dt.UTC),
         "day": dt.date(2024, 10, 25), "received_at": dt.datetime(2024, 10, 25, 3, 1, tzinfo=dt.UTC),
-        "province": "TH", "district": district, "commune": f"{district}-C01",
         "team": f"{district}-C01-T1", "officer": "CA-1", "citizen_key": "f" * 64, "credited": False,
+        "map_id": 1, "lineage": ["TH", district, f"{district}-C01", f"{district}-C01-T1"], "fact_key": district,
     }
 
 
@@ -35,3 +35,14 @@ def test_chunks_keep_sequence_order_per_key():
     assert header_seq(seq_headers(chunks[1])) == 6
     assert header_seq(seq_headers(chunks[1]), "first_seq") == 4
     assert orjson.loads(encode_batch("TH-01", chunks[2]))["key"] == "TH-01"
+
+
+def test_version_1_batches_are_lifted_into_version_2():
+    v1 = ("seq", "event_id", "type", "level", "metric", "occurred_at", "day", "received_at",
+          "province", "district", "commune", "team", "officer", "citizen_key", "credited")
+    old = [7, str(uuid.uuid4()), "account_activated", 1, "activated_l1", "2024-10-25T03:00:00+00:00", "2024-10-25",
+           "2024-10-25T03:01:00+00:00", "TH", "TH-03", "TH-03-C01", "TH-03-C01-T1", "CA-1", "ab" * 32, True]
+    raw = orjson.dumps({"schema_version": 1, "key": "TH-03", "fields": v1, "rows": [old]})
+    fact = FactBatch.from_bytes(raw).facts[0]
+    assert fact.lineage == ("TH", "TH-03", "TH-03-C01", "TH-03-C01-T1")
+    assert (fact.team, fact.officer, fact.credited, fact.map) == ("TH-03-C01-T1", "CA-1", True, 0)

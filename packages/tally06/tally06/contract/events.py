@@ -1,4 +1,4 @@
-"""The event contract shared by every service (version 1).
+"""The event contract shared by every service.
 
 Two shapes cross a process boundary:
 
@@ -8,7 +8,12 @@ Two shapes cross a process boundary:
   replaced by a keyed hash, the unit hierarchy is derived by the server, and the credit
   decision is made. ``FactBatch`` groups facts of one message key for transport.
 
-Both are immutable; a new field or meaning gets a new ``schema_version``.
+Both are immutable; a new field or meaning gets a new ``schema_version``. Field apps post
+``DeviceEvent`` version 1. Facts are version 2: version 1 named a fixed province, district and
+commune, which a two-tier map (no districts) or a village level cannot fill; version 2 carries
+the team's ``lineage`` (codes from the root of the map down to the team) and the ``map`` it was
+resolved in. Readers decode both (``decode_fact_rows`` lifts version 1 rows into version 2);
+docs/org-maps.md has the upgrade path.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pydantic import (
 )
 
 SCHEMA_VERSION: Final = 1
+FACT_SCHEMA_VERSION: Final = 2
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")]
@@ -154,7 +160,7 @@ class Fact(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = FACT_SCHEMA_VERSION
     seq: int
     event_id: uuid.UUID
     type: EventType
@@ -163,18 +169,21 @@ class Fact(BaseModel):
     occurred_at: dt.datetime
     day: dt.date
     received_at: dt.datetime
-    province: str
-    district: str
-    commune: str
     team: str
     officer: str
     citizen_key: str
     credited: bool
+    map: int = Field(description="the map version the lineage was resolved in (0: before versions)")
+    lineage: tuple[str, ...] = Field(description="unit codes from the map's root down to the team")
 
 
 # Facts travel in columns: a batch names the fields once and carries one array per fact.
 # Parsing arrays is several times cheaper than objects, and consumers read by position.
 FACT_FIELDS = (
+    "seq", "event_id", "type", "level", "metric", "occurred_at", "day", "received_at",
+    "team", "officer", "citizen_key", "credited", "map", "lineage",
+)
+_V1_FIELDS = (
     "seq", "event_id", "type", "level", "metric", "occurred_at", "day", "received_at",
     "province", "district", "commune", "team", "officer", "citizen_key", "credited",
 )
@@ -184,7 +193,7 @@ class F:
     """Positions of the fields in a fact row (see ``FACT_FIELDS``)."""
 
     SEQ, EVENT_ID, TYPE, LEVEL, METRIC, OCCURRED_AT, DAY, RECEIVED_AT = range(8)
-    PROVINCE, DISTRICT, COMMUNE, TEAM, OFFICER, CITIZEN_KEY, CREDITED = range(8, 15)
+    TEAM, OFFICER, CITIZEN_KEY, CREDITED, MAP, LINEAGE = range(8, 14)
 
 
 class FactBatch(BaseModel):
@@ -192,7 +201,7 @@ class FactBatch(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = FACT_SCHEMA_VERSION
     key: str
     facts: tuple[Fact, ...]
     prev_seq: int | None = Field(
@@ -232,7 +241,8 @@ class FactRows(NamedTuple):
 
 
 def encode_fact_rows(key: str, rows: list[list[Any]], prev_seq: int | None = None) -> bytes:
-    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "key": key, "fields": FACT_FIELDS, "rows": rows}
+    document: dict[str, Any] = {"schema_version": FACT_SCHEMA_VERSION, "key": key, "fields": FACT_FIELDS,
+                                "rows": rows}
     if prev_seq is not None:
         document["prev_seq"] = prev_seq
     return orjson.dumps(document)
@@ -240,9 +250,17 @@ def encode_fact_rows(key: str, rows: list[list[Any]], prev_seq: int | None = Non
 
 def decode_fact_rows(raw: bytes) -> FactRows:
     document = orjson.loads(raw)
-    if document.get("schema_version") != SCHEMA_VERSION or tuple(document.get("fields", ())) != FACT_FIELDS:
-        raise UnknownFactSchema(f"fact batch schema_version {document.get('schema_version')!r}")
-    return FactRows(document["key"], document["rows"], document.get("prev_seq"))
+    version, fields = document.get("schema_version"), tuple(document.get("fields", ()))
+    if version == FACT_SCHEMA_VERSION and fields == FACT_FIELDS:
+        return FactRows(document["key"], document["rows"], document.get("prev_seq"))
+    if version == 1 and fields == _V1_FIELDS:
+        return FactRows(document["key"], [_lift_v1(row) for row in document["rows"]], document.get("prev_seq"))
+    raise UnknownFactSchema(f"fact batch schema_version {version!r}")
+
+
+def _lift_v1(row: list[Any]) -> list[Any]:
+    """A version 1 row (fixed province, district, commune) as a version 2 row in map 0."""
+    return [*row[:8], row[11], row[12], row[13], row[14], 0, [row[8], row[9], row[10], row[11]]]
 
 
 def fact_dicts(raw: bytes) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tally06.domain.org import OrgRegistry, UnitKind
+from tally06.domain.org import Lineage, OrgRegistry, UnitKind
 from tally06.imports.reference import DistrictTarget, appendix1
 from tally06.simulator.people import officer_ids
 
@@ -98,7 +98,7 @@ def plan_teams(
     per_district: dict[str, int] = {}
     for lineage in lineages:
         if lineage is not None:
-            per_district[lineage.district] = per_district.get(lineage.district, 0) + 1
+            per_district[_area(lineage)] = per_district.get(_area(lineage), 0) + 1
     wanted = None if teams is None else set(teams)
     rng = random.Random(f"{seed}:plan")
     plans = []
@@ -107,19 +107,25 @@ def plan_teams(
         spread, (role, factor), officers = rng.uniform(0.85, 1.15), _role(rng), rng.randint(3, 5)
         if wanted is not None and lineage.team not in wanted:
             continue
-        district = targets.get(lineage.district)
+        district = targets.get(_area(lineage))
         if district is None:
             base, level2_share = float(DEFAULT_DAILY_TARGET), 0.12
         else:
-            base = daily_target_for(district, per_district[lineage.district], horizon_days)
+            base = daily_target_for(district, per_district[_area(lineage)], horizon_days)
             level2_share = district.target_level2 / district.target_total
         plans.append(TeamPlan(
-            team=lineage.team, commune=lineage.commune, district=lineage.district,
+            team=lineage.team, commune=lineage.key_unit, district=_area(lineage),
             daily_target=_clamp(base * spread), rate_factor=round(factor, 3), role=role,
             level2_share=round(level2_share, 4), officers=officer_ids(lineage.team, officers),
             silence_seed=f"{seed}:silence:{lineage.team}",
         ))
     return plans
+
+
+def _area(lineage: Lineage) -> str:
+    """The unit whose plan-70 target a team's pace is drawn from: its district, or its commune
+    in a map without districts."""
+    return lineage.district or lineage.key_unit
 
 
 def daily_targets(plans: Iterable[TeamPlan]) -> dict[str, int]:

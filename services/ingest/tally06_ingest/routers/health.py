@@ -9,7 +9,7 @@ from tally06_ingest.runtime import IngestRuntime
 
 
 def _ready(runtime: IngestRuntime) -> JSONResponse:
-    return JSONResponse({"status": "ready", "units": len(runtime.registry)})
+    return JSONResponse({"status": "ready", "units": len(runtime.registry.registry), "map": runtime.registry.id})
 
 
 router = health_router("The event store answers, so events can be accepted", _ready)

@@ -95,8 +95,8 @@ def test_fact_batch_round_trip():
         seq=7, event_id=uuid.uuid4(), type=EventType.ACCOUNT_ACTIVATED, level=1,
         metric=Metric.ACTIVATED_L1, occurred_at=dt.datetime(2024, 10, 25, 3, tzinfo=dt.UTC),
         day=dt.date(2024, 10, 25), received_at=dt.datetime(2024, 10, 25, 3, 1, tzinfo=dt.UTC),
-        province="TH", district="TH-03", commune="TH-03-C01", team="TH-03-C01-T1",
-        officer="CA-1", citizen_key="ab" * 32, credited=True,
+        team="TH-03-C01-T1", officer="CA-1", citizen_key="ab" * 32, credited=True, map=2,
+        lineage=("TH", "TH-C07", "TH-C07-T1"),
     )
     batch = FactBatch(key="TH-03", facts=(fact,))
     assert FactBatch.from_bytes(batch.to_bytes()) == batch

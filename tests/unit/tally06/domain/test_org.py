@@ -29,7 +29,9 @@ def test_csv_round_trip():
     ("rows", "message"),
     [
         ("X,Xa,team,NOPE\n", "not a known unit"),
-        ("P,Prov,province,\nT,Team,team,P\n", "must sit under a commune"),
+        ("P,Prov,province,\nC,Com,commune,P\nD,Dist,district,C\n", "district cannot sit under a commune"),
+        ("P,Prov,province,\nT,Team,team,P\nU,Under,team,T\n", "a team has no units under it"),
+        ("T,Team,team,\n", "a team must sit under a unit"),
         ("P,Prov,planet,\n", "kind 'planet'"),
         ("P,Prov,province,\nP,Again,province,\n", "duplicate"),
     ],
