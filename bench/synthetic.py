@@ -34,6 +34,7 @@ def synthetic_rows(count: int, *, days: int = 14, seed: int = 6) -> Iterator[dic
             "seq": seq, "event_id": uuid.UUID(int=rng.getrandbits(128)), "type": kind, "level": level,
             "metric": metric, "occurred_at": occurred, "day": occurred.date(), "received_at": received,
             "province": team.province, "district": team.district, "commune": team.commune,
-            "team": team.team, "fact_key": team.key_unit, "map_id": 1, "lineage": list(team.codes), "officer": f"CA-{team.team}-{rng.randrange(4)}",
+            "team": team.team, "fact_key": team.key_unit, "map_id": 1, "lineage": list(team.codes),
+            "officer": f"CA-{team.team}-{rng.randrange(4)}",
             "citizen_key": f"{rng.getrandbits(256):064x}", "credited": rng.random() > 0.03,
         }
