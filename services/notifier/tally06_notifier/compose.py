@@ -9,12 +9,8 @@ from typing import Any
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.alert_rules import RULE_TEXTS, Rule
 from tally06.domain.metrics import METRIC_LABEL_VI
-from tally06.domain.org import Unit, UnitKind
+from tally06.domain.org import KIND_WORDS, Unit
 
-KIND_LABEL = {
-    UnitKind.TEAM: "Tổ", UnitKind.COMMUNE: "Xã/phường", UnitKind.DISTRICT: "Huyện/thị xã",
-    UnitKind.PROVINCE: "Tỉnh",
-}
 PREFIX = {"alert": "Cảnh báo", "reminder": "Nhắc lại", "escalation": "Báo cáo vượt cấp"}
 
 
@@ -25,6 +21,9 @@ class AlertFacts:
     rule: Rule
     day: dt.date
     detail: dict[str, Any]
+    # The units above it in the live map, nearest first: with several provinces a commune's
+    # name alone does not say where it is.
+    above: tuple[Unit, ...] = ()
 
 
 def _figures(detail: dict[str, Any]) -> list[str]:
@@ -43,19 +42,24 @@ def _figures(detail: dict[str, Any]) -> list[str]:
 
 def compose(facts: AlertFacts, kind: str, ack_url: str) -> tuple[str, str, dict[str, Any]]:
     """Subject, plain-text body and webhook payload of one message about one alert."""
-    # Unit names carry their kind ("Tổ công tác 2", "Huyện Đông Sơn"); the code says where.
+    # Unit names carry their kind ("Tổ công tác 2", "Xã Đông Tiến"); the code and the line of
+    # units above say where, the kind's words (tally06.domain.org.KIND_WORDS) what it is.
     who = f"{facts.unit.name} ({facts.unit.code})"
     day = facts.day.strftime("%d/%m/%Y")
     subject = f"[Đề án 06] {PREFIX[kind]}: {who} {RULE_TEXTS[facts.rule].predicate_vi} ({day})"
+    words = KIND_WORDS[facts.unit.kind]
+    where = [f"{words.vi} thuộc {' › '.join(u.name for u in reversed(facts.above))}."] if facts.above else []
     body = "\n".join([
         f"{who} {RULE_TEXTS[facts.rule].predicate_vi} ngày {day}.",
+        *where,
         *_figures(facts.detail),
         "",
         f"Xác nhận đã nhận cảnh báo: {ack_url}",
     ])
     payload = {
         "alert_id": facts.id, "kind": kind, "unit": facts.unit.code, "unit_name": facts.unit.name,
-        "unit_kind": facts.unit.kind.value, "rule": facts.rule.value, "day": facts.day.isoformat(),
-        "detail": facts.detail, "ack_url": ack_url,
+        "unit_kind": facts.unit.kind.value, "unit_kind_vi": words.vi, "unit_kind_en": words.en,
+        "path": [u.code for u in reversed(facts.above)] + [facts.unit.code], "rule": facts.rule.value,
+        "day": facts.day.isoformat(), "detail": facts.detail, "ack_url": ack_url,
     }
     return subject, body, payload

@@ -1,4 +1,7 @@
-"""Who hears about an alert: the focal point one level above the unit, then one more on escalation."""
+"""Who hears about an alert: the nearest focal points above the unit in the live map, then the
+next ones up on escalation. Only the unit's ancestors are read, so any depth works: a team's
+commune (or village), a commune's district or, in a two-tier province, the province itself, a
+province's country."""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from tally06.domain.org import OrgRegistry
 def recipients_for(
     unit: str, org: OrgRegistry, focal_points: Mapping[str, Sequence[Recipient]], *, escalated: bool = False
 ) -> list[Recipient]:
-    """A team's alert goes to its commune, a commune's to its district, a district's to the province.
+    """The people of the nearest unit above ``unit`` that has any: a team's alert goes to its
+    commune, a commune's to its district (or its province when there are no districts), and so on.
 
-    Escalation goes to the next level with people above that one. A level without a focal point on record is
-    skipped upwards, so an alert never silently goes nowhere while someone above could act.
+    Escalation goes to the next unit with people above that one. A unit without a focal point on
+    record is skipped upwards, so an alert never silently goes nowhere while someone above could
+    act; the search stops at the unit's root, so another province's people never hear of it.
     """
     above = org.ancestors(unit)[1:]
     found = [(code, list(focal_points.get(code, ()))) for code in above]

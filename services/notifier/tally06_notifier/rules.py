@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +18,6 @@ from tally06.domain.alert_rules import Rule
 from tally06.domain.calendar import WorkingHours, working_hours_between, working_window
 from tally06.domain.org import UnitKind
 from tally06.domain.pace import assess_pace, still_behind
-
-ALERTED_KINDS = (UnitKind.TEAM, UnitKind.COMMUNE, UnitKind.DISTRICT)
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,10 @@ class UnitDay:
 
     code: str
     kind: UnitKind
+    # The unit above in the live map. Every unit with one is judged, whatever its kind (team,
+    # village, commune, district, a province under a country): someone above can act on it. A
+    # root has nobody above it to hear the alert.
+    parent: str | None
     day: dt.date
     hours: WorkingHours
     targets: Mapping[str, int]
@@ -229,13 +231,18 @@ def evaluate(
     alerts: Mapping[tuple[str, Rule, dt.date], AlertState],
     now: dt.datetime,
     policy: Policy,
+    in_map: Container[str] | None = None,
 ) -> list[Decision]:
-    """Every decision due at ``now``: rule checks per unit-day, then follow-ups of open alerts."""
+    """Every decision due at ``now``: rule checks per unit-day, then follow-ups of open alerts.
+
+    ``in_map`` holds the codes of the live map: an open alert of a unit the map no longer has
+    (a dissolved district, a merged commune) resolves, as nobody could act on it any more.
+    """
     today = local_day(now)
     decisions: list[Decision] = []
     changed: set[int] = set()
     for unit in units:
-        if unit.kind not in ALERTED_KINDS:
+        if unit.parent is None:
             continue
         checks = [(Rule.MISSED_DAILY, missed_daily_decision)]
         if unit.day == today:
@@ -255,6 +262,9 @@ def evaluate(
         expired = alert.day < today - dt.timedelta(days=1 if alert.rule is Rule.MISSED_DAILY else 0)
         if alert.is_open and expired:
             decisions.append(ResolveAlert(alert, "day_ended", {}))
+            continue
+        if alert.is_open and in_map is not None and alert.unit not in in_map:
+            decisions.append(ResolveAlert(alert, "not_in_map", {}))
             continue
         follow_up = follow_up_decision(alert, now, policy)
         if follow_up is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
 import structlog
@@ -14,8 +13,8 @@ from tally06.domain.org import OrgRegistry
 from tally06.domain.pii import derived_key
 from tally06.kit.clock import Clock, clock_from_setting
 from tally06.store.database import create_pool
-from tally06.store.org import load_org
 from tally06.store.projection_lag import read_model_backlog
+from tally06.store.read_model_map import load_live_map, read_model_map
 from tally06_notifier.channels import Channels
 from tally06_notifier.channels.console import ConsoleChannel
 from tally06_notifier.channels.email import EmailChannel
@@ -65,7 +64,7 @@ class Runtime:
         self.ack_secret = ack_key(settings.hmac_key)
         self._pool: asyncpg.Pool | None = None
         self._leader_conn: asyncpg.Connection | None = None
-        self._org: tuple[float, OrgRegistry] | None = None
+        self._org: tuple[int | None, OrgRegistry] | None = None
         self._evaluating = asyncio.Lock()
         self._leadership = asyncio.Lock()
         self._deliverer: Deliverer | None = None
@@ -82,8 +81,15 @@ class Runtime:
         return self._pool
 
     async def org(self) -> OrgRegistry:
-        if self._org is None or time.monotonic() - self._org[0] > 60:
-            self._org = (time.monotonic(), await load_org(await self.pool()))
+        """The live map: the counts the rules judge are summed in the read model's map, so the
+        alerts follow it when the aggregator switches to a new one. A map version never changes
+        once saved, so only a new id is loaded."""
+        pool = await self.pool()
+        map_id = await read_model_map(pool)
+        if self._org is None or self._org[0] != map_id:
+            live = await load_live_map(pool)
+            self._org = (map_id, live.registry if live is not None else OrgRegistry(()))
+            log.info("notifier_map_loaded", map_id=live.id if live is not None else None, units=len(self._org[1]))
         return self._org[1]
 
     async def leading(self) -> bool:
@@ -139,7 +145,7 @@ class Runtime:
             self._seeded = True
         async with pool.acquire() as conn, conn.transaction():
             snapshot = await load_snapshot(conn, org, now)
-            decisions = evaluate(snapshot.units_to_judge(), snapshot.alerts, now, self.policy)
+            decisions = evaluate(snapshot.units_to_judge(), snapshot.alerts, now, self.policy, in_map=org)
             outbox = Outbox(conn, org, snapshot, self.policy, self.ack_secret, self.settings.public_url)
             for decision in decisions:
                 await outbox.apply(decision)

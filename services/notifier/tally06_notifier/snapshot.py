@@ -62,7 +62,7 @@ async def _unit_days(conn: asyncpg.Connection, org: OrgRegistry, day: dt.date,
         if unit is None:
             continue
         days.append(UnitDay(
-            code=code, kind=unit.kind, day=day, hours=hours_for(code, explicit_hours, org),
+            code=code, kind=unit.kind, parent=unit.parent_code, day=day, hours=hours_for(code, explicit_hours, org),
             targets=unit_targets, done=done_by_target_metric(counts.get(code, {}), unit_targets),
             last_seen=last_seen.get(code),
         ))

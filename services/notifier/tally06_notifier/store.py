@@ -50,7 +50,8 @@ class Outbox:
         unit = self.org.get(row["unit"])
         if unit is None:
             return 0
-        facts = AlertFacts(row["id"], unit, Rule(row["rule"]), row["day"], orjson.loads(row["detail"]))
+        facts = AlertFacts(row["id"], unit, Rule(row["rule"]), row["day"], orjson.loads(row["detail"]),
+                           tuple(self.org.chain(unit.code)[1:]))
         people = recipients_for(unit.code, self.org, self.snapshot.focal_points, escalated=escalated)
         send_at = next_send_time(self.now, self.policy)
         for person in people:

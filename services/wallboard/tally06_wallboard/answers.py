@@ -16,7 +16,7 @@ from tally06.store.phases import phases_at
 from tally06.store.targets import campaign_targets_at, daily_targets_on
 from tally06.store.working_hours import working_hours_on
 from tally06_wallboard import readmodel
-from tally06_wallboard.exceptions import NotFound
+from tally06_wallboard.exceptions import InvalidRequest, NotFound
 from tally06_wallboard.figures import Plan, UnitCounts, unit_figures, unit_ref
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.ranking import rank_units, standing
@@ -32,45 +32,46 @@ class Reports:
     clock: Clock
     plan: Plan
 
-    def unit(self, code: str) -> Unit:
-        unit = self.tree().get(code)
+    def unit(self, code: str, tree: Tree | None = None) -> Unit:
+        unit = (tree or self.tree()).get(code)
         if unit is None:
             raise NotFound("code", f"{code!r} is not a known unit")
         return unit
 
-    async def _targets(self, now: dt.datetime) -> tuple[dict[str, Goal], dict[str, int], dict[str, WorkingHours],
-                                                        dict[str, list[Phase]]]:
+    async def _targets(self, tree: Tree, now: dt.datetime) -> tuple[
+            dict[str, Goal], dict[str, int], dict[str, WorkingHours], dict[str, list[Phase]]]:
         """Campaign goals, today's activation targets, the working hours and the phases set per unit."""
-        tree = self.tree()
         goals = campaign_goals(tree, await campaign_targets_at(self.pool, now))
         daily = daily_activation_targets(tree, await daily_targets_on(self.pool, local_day(now)))
         hours = await working_hours_on(self.pool, local_day(now))
         return goals, daily, hours, await phases_at(self.pool, now)
 
-    def _plan(self, code: str, phases: dict[str, list[Phase]]) -> Plan:
+    def _plan(self, tree: Tree, code: str, phases: dict[str, list[Phase]]) -> Plan:
         """The unit's own deadline (its phases' or an ancestor's), else the service's."""
-        deadline = deadline_for(code, phases, self.tree().org)
+        deadline = deadline_for(code, phases, tree.org)
         return self.plan if deadline is None else replace(self.plan, deadline=deadline)
 
     async def progress(self, code: str) -> UnitProgress:
-        unit = self.unit(code)
+        # One tree for the whole answer: the live map may switch while it is being made.
+        tree = self.tree()
+        unit = self.unit(code, tree)
         now = self.clock.now()
-        goals, daily, hours, phases = await self._targets(now)
+        goals, daily, hours, phases = await self._targets(tree, now)
         counts = await readmodel.unit_counts(self.pool, [code], local_day(now), self.plan.run_rate_days)
         figures = unit_figures(unit, counts.get(code, UnitCounts()), goals.get(code), daily.get(code), now,
-                               self._plan(code, phases), hours_for(code, hours, self.tree().org))
-        return UnitProgress(**dict(figures), path=[unit_ref(u) for u in self.tree().path(code)])
+                               self._plan(tree, code, phases), hours_for(code, hours, tree.org))
+        return UnitProgress(**dict(figures), path=[unit_ref(u) for u in tree.path(code)])
 
-    async def ranking(self, codes: Sequence[str], parent: Unit | None, level: UnitKind | None) -> Ranking:
+    async def ranking(self, tree: Tree, codes: Sequence[str], parent: Unit | None,
+                      level: UnitKind | None) -> Ranking:
         """Figures of the given units, ranked, with the change since the start of the day."""
         now = self.clock.now()
         today = local_day(now)
-        goals, daily, hours, phases = await self._targets(now)
+        goals, daily, hours, phases = await self._targets(tree, now)
         counts = await readmodel.unit_counts(self.pool, codes, today, self.plan.run_rate_days)
-        tree = self.tree()
         figures = {
             code: unit_figures(tree.units[code], counts.get(code, UnitCounts()), goals.get(code),
-                               daily.get(code), now, self._plan(code, phases), hours_for(code, hours, tree.org))
+                               daily.get(code), now, self._plan(tree, code, phases), hours_for(code, hours, tree.org))
             for code in codes
         }
         basis, places = rank_units([
@@ -82,27 +83,35 @@ class Reports:
                        rank_change=p.rank_change)
             for code, p in sorted(places.items(), key=lambda item: (item[1].rank, item[0]))
         ]
-        return Ranking(parent=unit_ref(parent) if parent else None, level=level.value if level else None,
-                       day=today, ranked_by=basis, entries=entries, as_of=now)
+        return Ranking(parent=unit_ref(parent) if parent else None, level=level, day=today, ranked_by=basis,
+                       entries=entries, as_of=now)
 
     async def children(self, code: str) -> Ranking:
-        unit = self.unit(code)
-        kids = self.tree().kids(code)
-        level = self.tree().units[kids[0]].kind if kids else None
-        return await self.ranking(kids, unit, level)
+        tree = self.tree()
+        unit = self.unit(code, tree)
+        kids = tree.kids(code)
+        # A unit's children are of one kind in the usual maps; a map may mix them (levels can be
+        # skipped), and then the highest of their kinds names the level.
+        level = min((tree.units[k].kind for k in kids), key=lambda k: k.rank) if kids else None
+        return await self.ranking(tree, kids, unit, level)
 
     async def leaderboard(self, level: UnitKind, parent: str | None) -> Ranking:
-        root = self.unit(parent) if parent else None
-        return await self.ranking(self.tree().of_kind(level, parent), root, level)
+        """Every unit of a level the live map ranks, optionally only those below one unit."""
+        tree = self.tree()
+        if level not in tree.ranked_kinds():
+            ranked = ", ".join(k.value for k in tree.ranked_kinds()) or "none"
+            raise InvalidRequest("level", f"the map in force ranks no {level.value} units; its levels: {ranked}")
+        root = self.unit(parent, tree) if parent else None
+        return await self.ranking(tree, tree.of_kind(level, parent), root, level)
 
     async def trend(self, code: str, days: int) -> Trend:
-        unit = self.unit(code)
+        tree = self.tree()
+        unit = self.unit(code, tree)
         now = self.clock.now()
         first, last = window(local_day(now), days)
         series = await readmodel.daily_series(self.pool, code, first, last)
         activated = dict(fill_days({d: a for d, (a, _) in series.items()}, first, last))
         claims = dict(fill_days({d: c for d, (_, c) in series.items()}, first, last))
-        tree = self.tree()
         points = []
         for day in activated:
             # Targets are versioned by day, so each day is judged by the targets of that day.

@@ -12,7 +12,7 @@ from tally06.kit.fastapi_app import service_app
 from tally06.kit.fastapi_errors import answer_database_down, answer_invalid_requests, error_response
 from tally06.kit.http_security import SecurityHeaders
 from tally06_wallboard.exceptions import WallboardError
-from tally06_wallboard.routers import alerts, auth, board, flags, health, leaderboard, reports, stream, units
+from tally06_wallboard.routers import alerts, auth, board, flags, health, kinds, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.settings import WallboardSettings
@@ -34,14 +34,14 @@ cookie); a user reads their own unit and the units below it."""
 def create_app(settings: WallboardSettings) -> FastAPI:
     async def start() -> WallboardRuntime:
         runtime = await WallboardRuntime.start(settings)
-        log.info("wallboard_started", units=len(runtime.tree.units), url=settings.public_url,
+        log.info("wallboard_started", units=len(runtime.tree.units), map=runtime.tree.map_id, url=settings.public_url,
                  deadline=settings.campaign_deadline.isoformat())
         return runtime
 
     app = service_app("tally06 wallboard", start, production=settings.mode == "production",
                       description=DESCRIPTION)
-    for router in (auth.router, units.router, leaderboard.router, alerts.router, flags.router, reports.router,
-                   stream.router, health.router, board.router):
+    for router in (auth.router, units.router, kinds.router, leaderboard.router, alerts.router, flags.router,
+                   reports.router, stream.router, health.router, board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if settings.cors_origins:

@@ -49,6 +49,11 @@ class ProgressFeed:
         self.broker_seen = 0.0
         self._newest = NewestOnly()
 
+    def forget(self) -> None:
+        """Drop what was passed on: after a map switch the units (and their counters' versions)
+        are those of the new map, and units of a dissolved map are not kept."""
+        self._newest = NewestOnly()
+
     def healthy(self) -> bool:
         now = time.monotonic()
         return (self.positioned.is_set() and now - self.last_poll < 5.0

@@ -99,7 +99,7 @@ def counts_from_rows(
 
 
 def unit_ref(unit: Unit) -> UnitRef:
-    return UnitRef(code=unit.code, name=unit.name, kind=unit.kind.value, parent_code=unit.parent_code)
+    return UnitRef(code=unit.code, name=unit.name, kind=unit.kind, parent_code=unit.parent_code)
 
 
 def _today(counts: UnitCounts, daily_target: int | None, now: dt.datetime, hours: WorkingHours) -> Today:

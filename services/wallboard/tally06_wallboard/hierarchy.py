@@ -6,11 +6,13 @@ so the tree is indexed once per registry load.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
+from tally06.domain.org_maps import OrgMap
 
 V = TypeVar("V")
 
@@ -22,9 +24,19 @@ class Tree:
     children: Mapping[str, tuple[str, ...]]
     # Every code, children before their parents: the order sums up the hierarchy are made in.
     bottom_up: tuple[str, ...]
+    # The map version the tree is of (None for a tree made from a bare registry).
+    map_id: int | None = None
+    effective_from: dt.date | None = None
 
     @classmethod
-    def of(cls, org: OrgRegistry) -> Tree:
+    def of_map(cls, org_map: OrgMap | None) -> Tree:
+        """The tree of a map version; an empty tree before any map is loaded."""
+        if org_map is None:
+            return cls.of(OrgRegistry(()))
+        return cls.of(org_map.registry, org_map.id, org_map.effective_from)
+
+    @classmethod
+    def of(cls, org: OrgRegistry, map_id: int | None = None, effective_from: dt.date | None = None) -> Tree:
         units = {u.code: u for u in org.units()}
         kids: dict[str, list[str]] = {}
         for unit in units.values():
@@ -36,6 +48,8 @@ class Tree:
             units,
             {parent: tuple(sorted(codes)) for parent, codes in kids.items()},
             tuple(sorted(units, key=lambda c: (-depth[c], c))),
+            map_id,
+            effective_from,
         )
 
     def get(self, code: str) -> Unit | None:
@@ -45,7 +59,7 @@ class Tree:
         return self.children.get(code, ())
 
     def path(self, code: str) -> list[Unit]:
-        """From the province down to the unit itself, for breadcrumbs."""
+        """From the unit's root down to the unit itself, for breadcrumbs."""
         return _chain(self.units, code)[::-1]
 
     def subtree(self, code: str) -> list[str]:
@@ -58,7 +72,17 @@ class Tree:
         return found
 
     def roots(self) -> list[Unit]:
-        return sorted((u for u in self.units.values() if u.kind is UnitKind.PROVINCE), key=lambda u: u.code)
+        """Units without a parent: a country root, or each province of a deployment without one."""
+        return sorted((u for u in self.units.values() if not u.parent_code), key=lambda u: u.code)
+
+    def kinds(self) -> list[UnitKind]:
+        """The kinds the map uses, from the top down."""
+        return sorted({u.kind for u in self.units.values()}, key=lambda k: k.rank)
+
+    def ranked_kinds(self) -> list[UnitKind]:
+        """The levels a leaderboard ranks: kinds of units that sit under another unit (provinces
+        under a country, districts, communes, villages, teams; never a root alone at the top)."""
+        return sorted({u.kind for u in self.units.values() if u.parent_code}, key=lambda k: k.rank)
 
     def of_kind(self, kind: UnitKind, under: str | None = None) -> list[str]:
         """Codes of one level, optionally only those below (or equal to) ``under``."""

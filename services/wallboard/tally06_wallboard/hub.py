@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class BoardEvent:
-    kind: str  # "progress" | "alert" | "resync"
+    kind: str  # "progress" | "alert" | "map" | "resync"
     data: dict[str, Any]
 
 

@@ -1,9 +1,10 @@
 """Rankings and how they moved since the start of the local day. Pure.
 
-Units are ranked by completion of their campaign target when every one of them has a target
-(the districts of Appendix I), else by cumulative activations (communes and teams, which plan 70
-gives no campaign target). Equal scores share a rank ("1, 2, 2, 4"): units that have done the
-same are not told apart by their codes.
+Units of a level are ranked by completion of their campaign target when every one of them has
+a target (its own or the sum of its children's: districts of Appendix I in the 2023 map, the
+communes of a two-tier province when their targets are loaded, provinces under a country), else
+by cumulative activations (teams, and any level whose targets are not all set). Equal scores
+share a rank ("1, 2, 2, 4"): units that have done the same are not told apart by their codes.
 
 The start-of-day ranking is computed, not stored: cumulative activations minus today's give the
 standing at 00:00 local time, so a restarted service still knows who climbed today.

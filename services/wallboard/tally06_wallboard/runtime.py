@@ -1,4 +1,9 @@
-"""What the wallboard holds while it runs: pool, org tree, clock, stream hub and its feeders."""
+"""What the wallboard holds while it runs: pool, live map, clock, stream hub and its feeders.
+
+Figures are shown in the map the read model is summed in (``read_model_map``), not the map in
+force: the aggregator switches the read model when a new map takes effect, and the board follows
+within ``map_check_s``. A map version never changes once saved, so only a new id is reloaded.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,14 @@ from tally06.domain.pii import CitizenProtector
 from tally06.kit.clock import Clock, SystemClock, clock_from_setting
 from tally06.kit.rate_limit import TokenBuckets
 from tally06.store.database import create_pool
-from tally06.store.org import load_org
+from tally06.store.read_model_map import load_live_map, read_model_map
 from tally06_wallboard.alert_watch import AlertWatch
 from tally06_wallboard.answers import Reports
 from tally06_wallboard.exceptions import Unavailable
 from tally06_wallboard.feed import ProgressFeed
 from tally06_wallboard.figures import Plan
 from tally06_wallboard.hierarchy import Tree
-from tally06_wallboard.hub import Hub
+from tally06_wallboard.hub import BoardEvent, Hub
 from tally06_wallboard.sessions import Sessions, session_key
 from tally06_wallboard.settings import WallboardSettings
 
@@ -62,7 +67,7 @@ class WallboardRuntime:
         runtime = cls(
             settings=settings,
             pool=pool,
-            tree=Tree.of(await load_org(pool)),
+            tree=Tree.of_map(await load_live_map(pool)),
             clock=clock,
             hub=hub,
             feed=ProgressFeed(settings.kafka_bootstrap, hub, settings.topic_replication_factor,
@@ -74,7 +79,7 @@ class WallboardRuntime:
         )
         watch = AlertWatch(pool, hub, settings.alerts_poll_s)
         runtime._tasks = [asyncio.create_task(coro) for coro in
-                          (runtime.feed.run(), watch.run(), runtime._refresh_org())]
+                          (runtime.feed.run(), watch.run(), runtime._follow_live_map())]
         return runtime
 
     def protector(self) -> CitizenProtector:
@@ -86,14 +91,30 @@ class WallboardRuntime:
                 raise Unavailable("pii_keys", f"personal data cannot be read here: {exc}") from exc
         return self._protector
 
-    async def _refresh_org(self) -> None:
-        # New units appear without a restart; a failed refresh keeps the last good tree.
+    async def _follow_live_map(self) -> None:
+        # A failed check keeps the last good tree; the next one tries again.
         while True:
-            await asyncio.sleep(self.settings.org_refresh_s)
+            await asyncio.sleep(self.settings.map_check_s)
             try:
-                self.tree = Tree.of(await load_org(self.pool))
+                await self.check_live_map()
             except Exception as exc:  # noqa: BLE001 - keep serving with the tree we have
-                log.warning("org_refresh_failed", error=str(exc))
+                log.warning("live_map_check_failed", error=str(exc))
+
+    async def check_live_map(self) -> bool:
+        """Load the read model's map if it is not the one held; True when it changed."""
+        if await read_model_map(self.pool) == self.tree.map_id:
+            return False
+        tree = Tree.of_map(await load_live_map(self.pool))
+        if tree.map_id == self.tree.map_id:
+            return False
+        previous, self.tree = self.tree.map_id, tree
+        # Progress versions of units of the old map mean nothing in the new one.
+        self.feed.forget()
+        self.hub.publish(BoardEvent("map", {"map_id": tree.map_id, "previous": previous,
+                                            "effective_from": tree.effective_from.isoformat()
+                                            if tree.effective_from else None}))
+        log.info("live_map_changed", map_id=tree.map_id, previous=previous, units=len(tree.units))
+        return True
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tally06.domain.accounts import Role
+from tally06.domain.org import UnitKind
 
 # Percentages are exact 2-decimal values (tally06.domain.pace.completion_pct); JSON carries them as
 # numbers so charts and sorting work without parsing strings.
@@ -22,8 +23,29 @@ class _Frozen(BaseModel):
 class UnitRef(_Frozen):
     code: str
     name: str
-    kind: Literal["province", "district", "commune", "team"]
+    kind: UnitKind = Field(description="the unit's kind; its words are in GET /v1/kinds")
     parent_code: str | None
+
+
+class KindWords(_Frozen):
+    vi: str = Field(description="one unit of the kind, e.g. 'Xã/phường'")
+    vi_level: str = Field(description="the level when ranking all of them, e.g. 'Cấp xã'")
+    en: str = Field(description="e.g. 'Commune'")
+    en_level: str = Field(description="e.g. 'Communes'")
+
+
+class KindInfo(_Frozen):
+    kind: UnitKind
+    rank: int = Field(description="0 for the country, growing downwards")
+    words: KindWords
+    in_map: bool = Field(description="the live map has units of this kind")
+    ranked: bool = Field(description="a level GET /v1/leaderboard ranks: units of this kind sit under another unit")
+
+
+class Kinds(_Frozen):
+    map_id: int | None = Field(description="the map version the live figures are summed in")
+    effective_from: dt.date | None = Field(description="the day that map took effect")
+    kinds: list[KindInfo] = Field(description="every kind tally06 knows, from the top down")
 
 
 class ByLevel(_Frozen):
@@ -55,7 +77,7 @@ class Today(_Frozen):
 
 class Campaign(_Frozen):
     target: ByLevel | None = Field(
-        description="campaign target in force (Appendix I for districts; sums for the province)")
+        description="campaign target in force: the unit's own, else the sum of its children's")
     activated: ByLevel = Field(description="cumulative activations (credited)")
     completion_pct: PercentByLevel | None
     remaining: ByLevel | None
@@ -83,7 +105,7 @@ class UnitFigures(_Frozen):
 
 
 class UnitProgress(UnitFigures):
-    path: list[UnitRef] = Field(description="from the province down to this unit")
+    path: list[UnitRef] = Field(description="from the unit's root (a province, or the country) down to this unit")
 
 
 class RankedUnit(UnitFigures):
@@ -94,10 +116,10 @@ class RankedUnit(UnitFigures):
 
 class Ranking(_Frozen):
     parent: UnitRef | None
-    level: Literal["province", "district", "commune", "team"] | None
+    level: UnitKind | None = Field(description="the kind of the ranked units; null when there are none")
     day: dt.date
     ranked_by: Literal["completion_pct", "activated"] = Field(
-        description="completion of the campaign target when every unit has one, else cumulative activations")
+        description="completion of the campaign target when every ranked unit has one, else cumulative activations")
     entries: list[RankedUnit]
     as_of: dt.datetime
 

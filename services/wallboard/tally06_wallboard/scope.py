@@ -1,4 +1,6 @@
-"""Scope checks shared by the routers: a user reads their own unit and what lies below it."""
+"""Scope checks shared by the routers: a user reads their own unit and what lies below it in
+the live map, whatever their role (a country operator reads every province, a province's
+operator only that province)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,6 @@ def readable(reports: Reports, principal: Principal, code: str, field: str = "co
     principal.require_read(reports.tree(), code, field)
 
 
-def default_unit(principal: Principal, asked: str | None) -> str | None:
-    """What a request without a unit means: everything for those who read everything, else the
-    user's own unit."""
-    if asked is not None or principal.reads_everything:
-        return asked
-    return principal.unit
+def default_unit(principal: Principal, asked: str | None) -> str:
+    """What a request without a unit means: the user's own unit."""
+    return principal.unit if asked is None else asked

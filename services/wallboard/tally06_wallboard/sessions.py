@@ -48,14 +48,9 @@ class Principal:
     unit: str
     token_version: int = 0
 
-    @property
-    def reads_everything(self) -> bool:
-        return self.role in (Role.PROVINCE_OPERATOR, Role.ADMIN)
-
     def may_read(self, tree: Tree, unit: str) -> bool:
-        """The unit is the user's own or below it."""
-        if self.reads_everything:
-            return True
+        """The unit is the user's own or below it in the live map. A user whose unit is not in
+        that map (a district focal point after districts were dissolved) reads nothing."""
         return any(u.code == self.unit for u in tree.path(unit))
 
     def require_read(self, tree: Tree, unit: str, field: str = "unit") -> None:

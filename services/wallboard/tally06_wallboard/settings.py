@@ -19,6 +19,9 @@ class WallboardSettings(HttpServiceSettings):
     campaign_deadline: dt.date = PLAN70_DEADLINE
     # Days of whole results the forecast's run rate averages.
     run_rate_days: int = 7
+    # How often the read model's map is checked: after a switch to a new map the read API and
+    # open boards show the new map within this time (plus a board's refresh).
+    map_check_s: float = 2.0
     # A board counts its figures as fresh while it hears from the server; the heartbeat says
     # "still connected, nothing new" when no counter changed.
     heartbeat_s: float = 5.0

@@ -49,7 +49,8 @@ def daily_activation_targets(tree: Tree, daily: Mapping[tuple[str, str], int]) -
 
 
 def campaign_goals(tree: Tree, targets: Mapping[str, CampaignTarget]) -> dict[str, Goal]:
-    """Campaign targets of every unit: Appendix I gives districts; the province is their sum
-    (the row sums, not the misprinted totals row)."""
+    """Campaign targets of every unit at any level: its own, else the sum of its children's
+    (Appendix I gives the 2023 districts, and the province is the sum of its rows, not the
+    misprinted totals row; a two-tier province's communes carry their own)."""
     own = {code: Goal(t.total, t.level1, t.level2) for code, t in targets.items()}
     return roll_up(tree, own, lambda a, b: a + b)

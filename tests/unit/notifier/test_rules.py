@@ -38,7 +38,8 @@ def at(hhmm: str, day: dt.date = DAY) -> dt.datetime:
 
 
 def team(done: int = 0, target: int = 40, last_seen: dt.datetime | None = None, **kw) -> UnitDay:
-    return UnitDay(code="TH-03-C01-T1", kind=kw.get("kind", UnitKind.TEAM), day=kw.get("day", DAY),
+    return UnitDay(code=kw.get("code", "TH-03-C01-T1"), kind=kw.get("kind", UnitKind.TEAM),
+                   parent=kw.get("parent", "TH-03-C01"), day=kw.get("day", DAY),
                    hours=kw.get("hours", CAMPAIGN_HOURS), targets={"activated": target},
                    done={"activated": done}, last_seen=last_seen)
 
@@ -170,3 +171,23 @@ def test_yesterdays_pace_alerts_end_and_missed_days_expire_after_a_day():
                               ("a", Rule.MISSED_DAILY, missed_yesterday.day): missed_yesterday,
                               ("a", Rule.MISSED_DAILY, missed_before.day): missed_before}, at("09:00"), POLICY)
     assert decisions == [ResolveAlert(old_pace, "day_ended", {}), ResolveAlert(missed_before, "day_ended", {})]
+
+
+def test_every_unit_with_a_unit_above_is_judged_whatever_its_kind():
+    # A village under a commune, a province under a country: both behind, both alerted. The
+    # country (a root) is behind too, but nobody above it could hear the alert.
+    units = [team(0, code="TH-X001-V1", kind=UnitKind.VILLAGE, parent="TH-X001"),
+             team(0, code="TH", kind=UnitKind.PROVINCE, parent="VN"),
+             team(0, code="VN", kind=UnitKind.COUNTRY, parent=None),
+             team(0, code="TH", kind=UnitKind.PROVINCE, parent=None, day=DAY - dt.timedelta(days=1))]
+    opened = {(d.unit, d.rule) for d in evaluate(units, {}, at("15:00"), POLICY)}
+    assert opened == {("TH-X001-V1", Rule.PACE), ("TH", Rule.PACE)}
+
+
+def test_an_open_alert_of_a_unit_the_live_map_no_longer_has_resolves():
+    # TH-03 was a district of the 2023 map; the two-tier map dissolved it.
+    gone, kept = alert(id=1), alert(id=2)
+    gone = AlertState(**{**gone.__dict__, "unit": "TH-03"})
+    decisions = evaluate([], {("TH-03", Rule.PACE, DAY): gone, ("TH-03-C01-T1", Rule.PACE, DAY): kept},
+                         at("11:30"), POLICY, in_map={"TH", "TH-03-C01", "TH-03-C01-T1"})
+    assert decisions == [ResolveAlert(gone, "not_in_map", {})]

@@ -75,3 +75,37 @@ def test_campaign_goals_of_the_province_are_the_row_sums_of_appendix_1():
 def test_goals_add_by_level():
     targets = {"T1": CampaignTarget("T1", "Team 1", 10, 7, 3), "T2": CampaignTarget("T2", "Team 2", 5, 1, 4)}
     assert campaign_goals(SMALL, targets)["P"] == Goal(15, 8, 7)
+
+
+TWO_PROVINCES = [
+    Unit("A", "Province A", P, None), Unit("A-C1", "Commune A1", C, "A"), Unit("A-C1-T1", "Team", T, "A-C1"),
+    Unit("B", "Province B", P, None), Unit("B-D1", "District B1", D, "B"), Unit("B-D1-C1", "Commune B1", C, "B-D1"),
+    Unit("B-D1-C1-T1", "Team", T, "B-D1-C1"),
+]
+
+
+def test_several_provinces_are_each_a_root_and_rank_what_sits_under_them():
+    tree = Tree.of(OrgRegistry(TWO_PROVINCES))
+    assert [u.code for u in tree.roots()] == ["A", "B"]
+    assert tree.kinds() == [P, D, C, T]
+    assert tree.ranked_kinds() == [D, C, T]  # provinces are roots: nothing ranks them
+    assert [u.code for u in tree.path("A-C1-T1")] == ["A", "A-C1", "A-C1-T1"]
+    assert tree.of_kind(C) == ["A-C1", "B-D1-C1"]
+    assert tree.of_kind(D, "A") == []
+
+
+def test_a_country_root_makes_provinces_a_ranked_level():
+    tree = Tree.of(OrgRegistry([Unit("VN", "Việt Nam", UnitKind.COUNTRY, None),
+                                *(Unit(u.code, u.name, u.kind, u.parent_code or "VN") for u in TWO_PROVINCES)]), 3)
+    assert [u.code for u in tree.roots()] == ["VN"]
+    assert tree.ranked_kinds() == [P, D, C, T]
+    assert tree.map_id == 3
+    assert [u.code for u in tree.path("B-D1-C1")] == ["VN", "B", "B-D1", "B-D1-C1"]
+    goals = campaign_goals(tree, {"A-C1": CampaignTarget("A-C1", "Commune A1", 10, 6, 4),
+                                  "B-D1": CampaignTarget("B-D1", "District B1", 30, 20, 10)})
+    assert (goals["A"], goals["B"], goals["VN"]) == (Goal(10, 6, 4), Goal(30, 20, 10), Goal(40, 26, 14))
+
+
+def test_an_empty_tree_before_any_map():
+    tree = Tree.of_map(None)
+    assert (tree.roots(), tree.kinds(), tree.map_id) == ([], [], None)

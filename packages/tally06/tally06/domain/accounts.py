@@ -29,7 +29,35 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-# The kind of unit a role is attached to: it reads that unit and everything below it.
+# The kinds of unit a role may be attached to: the user reads that unit and everything below it
+# in the live map. A commune focal point works the same under a district (the 2023 map) or
+# directly under a two-tier province; a district focal point exists only where districts do;
+# the provincial operator and the administrator may sit at a country root above several
+# provinces (a national view).
+ROLE_UNIT_KINDS: dict[Role, frozenset[UnitKind]] = {
+    Role.TEAM_LEAD: frozenset({UnitKind.TEAM}),
+    Role.COMMUNE_FOCAL: frozenset({UnitKind.COMMUNE}),
+    Role.DISTRICT_FOCAL: frozenset({UnitKind.DISTRICT}),
+    Role.PROVINCE_OPERATOR: frozenset({UnitKind.PROVINCE, UnitKind.COUNTRY}),
+    Role.ADMIN: frozenset({UnitKind.PROVINCE, UnitKind.COUNTRY}),
+}
+
+
+def role_fits(role: Role, kind: UnitKind) -> bool:
+    """Whether a user of this role may be attached to a unit of this kind."""
+    return kind in ROLE_UNIT_KINDS[role]
+
+
+def role_unit_problem(role: Role, unit: str, kind: UnitKind) -> str | None:
+    """Why a user of this role cannot be attached to this unit, or None when it can."""
+    if role_fits(role, kind):
+        return None
+    allowed = " or ".join(k.value for k in sorted(ROLE_UNIT_KINDS[role], key=lambda k: k.rank))
+    return f"a {role} belongs to a {allowed}, and {unit} is a {kind}"
+
+
+# The one kind each role was first made for. Only ``tally06.store.users`` still reads it, so it
+# refuses a province operator at a country root; it is to call ``role_unit_problem`` instead.
 ROLE_UNIT_KIND = {
     Role.TEAM_LEAD: UnitKind.TEAM,
     Role.COMMUNE_FOCAL: UnitKind.COMMUNE,

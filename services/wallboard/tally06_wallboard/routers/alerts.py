@@ -33,11 +33,9 @@ async def alerts(
     rule: Rule | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertView]:
-    units = None
     unit = default_unit(principal, unit)
-    if unit is not None:
-        readable(runtime.reports, principal, unit, "unit")  # 404 for an unknown unit rather than an empty list
-        units = runtime.tree.subtree(unit)
+    readable(runtime.reports, principal, unit, "unit")  # 404 for an unknown unit rather than an empty list
+    units = runtime.tree.subtree(unit)
     return await list_alerts(runtime.pool, units=units, status=status, day=day, rule=rule, limit=limit)
 
 

@@ -24,12 +24,10 @@ async def flags(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ActivityFlag]:
     unit = default_unit(principal, unit)
-    teams = None
-    if unit is not None:
-        readable(runtime.reports, principal, unit, "unit")
-        teams = runtime.tree.subtree(unit)
+    readable(runtime.reports, principal, unit, "unit")
+    teams = runtime.tree.subtree(unit)
     rows = await runtime.pool.fetch(
         "SELECT officer, team, local_hour, activations, threshold, first_flagged_at, last_flagged_at "
-        "FROM activity_flags WHERE ($1::text[] IS NULL OR team = ANY($1)) AND ($2::date IS NULL OR local_hour >= $2) "
+        "FROM activity_flags WHERE team = ANY($1::text[]) AND ($2::date IS NULL OR local_hour >= $2) "
         "ORDER BY local_hour DESC, officer LIMIT $3", teams, since, limit)
     return [ActivityFlag(**dict(r)) for r in rows]

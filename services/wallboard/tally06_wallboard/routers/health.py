@@ -13,7 +13,7 @@ def _ready(runtime: WallboardRuntime) -> JSONResponse:
     # that open now. Once positioned, a broker hiccup only shows as "feed: down" on boards.
     if not runtime.feed.positioned.is_set():
         return JSONResponse({"status": "starting", "feed": "not positioned yet"}, status_code=503)
-    return JSONResponse({"status": "ready", "units": len(runtime.tree.units),
+    return JSONResponse({"status": "ready", "units": len(runtime.tree.units), "map": runtime.tree.map_id,
                          "feed": "ok" if runtime.feed.healthy() else "down", "streams": runtime.hub.listeners})
 
 

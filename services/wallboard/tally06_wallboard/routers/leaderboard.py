@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -15,14 +15,15 @@ router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"],
                    responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
 
-@router.get("", summary="Every unit of a level (optionally below one unit), ranked")
+@router.get("", summary="Every unit of a level of the live map (optionally below one unit), ranked",
+            responses={422: {"model": ErrorBody}})
 async def leaderboard(
     reports: ReportsDep,
     principal: User,
-    level: Annotated[Literal["district", "commune", "team"], Query(description="hierarchy level to rank")],
-    parent: Annotated[str | None, Query(max_length=40, description="only units below this one")] = None,
+    level: Annotated[UnitKind, Query(description="the kind of units to rank: one GET /v1/kinds marks as ranked")],
+    parent: Annotated[str | None, Query(max_length=40,
+                                        description="only units below this one; default the user's own")] = None,
 ) -> Ranking:
     parent = default_unit(principal, parent)
-    if parent is not None:
-        readable(reports, principal, parent, "parent")
-    return await reports.leaderboard(UnitKind(level), parent)
+    readable(reports, principal, parent, "parent")
+    return await reports.leaderboard(level, parent)

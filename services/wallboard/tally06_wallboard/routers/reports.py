@@ -39,7 +39,7 @@ async def appendix1(
     runtime: Runtime,
     principal: User,
     unit: Annotated[str | None, Query(max_length=40, description="the unit whose children are the rows; "
-                                      "default the user's own (the province for those who read everything)")] = None,
+                                      "default the user's own")] = None,
     cutoff: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
     since: Annotated[dt.datetime | None, Query(description="a previous report's cutoff: list corrections")] = None,
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the query parameter's public name
@@ -53,8 +53,8 @@ async def appendix1(
 
 
 def _unit(runtime: Runtime, principal: User, unit: str | None) -> str:
-    """The asked unit, else the user's own (the province for those who read everything), if readable."""
-    unit = default_unit(principal, unit) or runtime.tree.roots()[0].code
+    """The asked unit, else the user's own, if readable."""
+    unit = default_unit(principal, unit)
     readable(runtime.reports, principal, unit, "unit")
     return unit
 

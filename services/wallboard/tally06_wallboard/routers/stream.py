@@ -32,6 +32,9 @@ STREAM_DOC = """Server-Sent Events, one JSON object per `data:` line.
 * `alert`: `{id, unit, rule, status, day, updated_at, acknowledged_at}` whenever an alert changes.
 * `heartbeat` every `heartbeat_s` seconds without other events: `{server_time, feed}`; `feed` is
   `ok` while the progress topic is being read, else `down` (figures may then be behind).
+* `map`: `{map_id, previous, effective_from}` when the live figures moved to another map version
+  (the aggregator switched the read model): units, kinds and levels may have changed; fetch
+  `/v1/units`, `/v1/kinds` and the figures again.
 * `resync`: the client fell behind; fetch the figures again.
 """
 

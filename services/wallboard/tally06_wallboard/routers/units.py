@@ -13,15 +13,15 @@ from tally06_wallboard.scope import readable
 
 router = APIRouter(prefix="/v1/units", tags=["units"], responses={404: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
-Code = Annotated[str, Path(description="unit code, e.g. TH, TH-03, TH-03-C01, TH-03-C01-T1", max_length=40)]
+Code = Annotated[str, Path(description="unit code, e.g. VN, TH, TH-03, TH-03-C01, TH-03-C01-T1", max_length=40)]
 
 
-@router.get("", summary="Top-level units (provinces), where a board starts")
+@router.get("", summary="Where a board starts: the top of the user's part of the live map")
 async def roots(reports: ReportsDep, principal: User) -> list[UnitRef]:
-    """For a user who reads part of the tree, the top of that part."""
-    if principal.reads_everything:
-        return [unit_ref(u) for u in reports.tree().roots()]
-    return [unit_ref(reports.unit(principal.unit))]
+    """The user's own unit (a country, a province, a commune...); empty when the live map no
+    longer has it (a district focal point after districts were dissolved)."""
+    unit = reports.tree().get(principal.unit)
+    return [unit_ref(unit)] if unit is not None else []
 
 
 @router.get("/{code}/progress", summary="Today against the daily target, cumulative against the campaign target")

@@ -19,7 +19,9 @@ const SAFETY_REFRESH_MS = 30_000; // pace markers move with the clock even when 
 const FETCH_TIMEOUT_MS = 8_000;
 
 const $ = (id) => document.getElementById(id);
-const state = { i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], view: null, lastUpdate: null, signedIn: false };
+// `roots` and `kinds` describe the live map (GET /v1/units, GET /v1/kinds); they are fetched
+// again when the server says the figures moved to another map.
+const state = { i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], kinds: [], view: null, lastUpdate: null, signedIn: false };
 
 async function getJSON(path) {
   const abort = new AbortController();
@@ -72,7 +74,7 @@ class UnitView {
     $("cards").innerHTML = html.cards(progress, i18n);
     // A team has no children: its trend and alerts take the room of the ranking.
     $("panels").classList.toggle("solo", !children.level);
-    $("ranking-title").textContent = children.level ? i18n.t("rankingOf", { kinds: i18n.t(`kinds_${children.level}`) }) : "";
+    $("ranking-title").textContent = children.level ? i18n.t("rankingOf", { kinds: i18n.level(children.level) }) : "";
     $("ranking").innerHTML = children.level ? html.rankingRows(children, i18n, { limit: tv ? 30 : Infinity }) : "";
     $("trend-title").textContent = i18n.t("trend", { name: progress.unit.name });
     this.chart.update(trend, i18n);
@@ -104,20 +106,63 @@ class LeaderboardView {
   render(ranking) {
     const { i18n } = state;
     this.codes = new Set(ranking.entries.map((e) => e.unit.code));
-    const where = ranking.parent ? ranking.parent.name : state.roots[0]?.name ?? "";
-    $("lb-title").textContent = i18n.t("leaderboard", { kinds: i18n.t(`kinds_${this.level}`), where });
+    const where = ranking.parent ? ranking.parent.name : state.roots.map((r) => r.name).join(", ");
+    $("lb-title").textContent = i18n.t("leaderboard", { kinds: i18n.level(this.level), where });
     $("lb").innerHTML = html.rankingRows(ranking, i18n, { limit: tv ? 20 : 100, showParent: true });
   }
 
   destroy() {}
 }
 
+// The user's unit is not in the live map (a district focal point after districts were dissolved).
+class NoUnitView {
+  constructor(unit) {
+    this.codes = new Set();
+    $("view").innerHTML = `<p class="empty" data-testid="no-unit">${html.esc(state.i18n.t("noUnit", { unit }))}</p>`;
+  }
+
+  async refresh() {
+    return () => {};
+  }
+
+  destroy() {}
+}
+
+// Levels a leaderboard ranks in the live map, from the top down.
+const rankedLevels = () => state.kinds.filter((k) => k.ranked).map((k) => k.kind);
+
 function route() {
+  if (!state.roots.length) return new NoUnitView(state.user?.unit ?? "");
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "leaderboard" && ["district", "commune", "team"].includes(parts[1])) {
+  if (parts[0] === "leaderboard" && rankedLevels().includes(parts[1])) {
     return new LeaderboardView(parts[1], parts[2]);
   }
   return new UnitView(parts[0] === "unit" && parts[1] ? parts[1] : state.roots[0].code);
+}
+
+async function loadMap() {
+  const [roots, kinds] = await Promise.all([getJSON("/v1/units"), getJSON("/v1/kinds")]);
+  state.roots = roots;
+  state.kinds = kinds.kinds;
+  state.i18n = makeI18n(state.i18n.lang, state.kinds);
+}
+
+// The figures moved to another map (the aggregator switched the read model): levels and units
+// may have changed, and the unit on screen may be gone (a dissolved district).
+async function followMap() {
+  try {
+    await loadMap();
+  } catch (error) {
+    scheduleRefresh(0);
+    return;
+  }
+  const code = state.view?.code;
+  const gone = code && !(await fetch(`/v1/units/${encodeURIComponent(code)}/progress`, { cache: "no-store" })).ok;
+  if (gone && state.roots.length && location.hash !== `#/unit/${state.roots[0].code}`) {
+    location.hash = `#/unit/${state.roots[0].code}`; // hashchange shows it
+  } else {
+    showView();
+  }
 }
 
 // One fetch at a time; changes that arrive meanwhile make exactly one more.
@@ -200,7 +245,7 @@ function tick() {
 
 function switchLanguage() {
   const lang = state.i18n.lang === "vi" ? "en" : "vi";
-  state.i18n = makeI18n(lang);
+  state.i18n = makeI18n(lang, state.kinds);
   params.set("lang", lang);
   history.replaceState(null, "", `?${params}${location.hash}`); // the view stays linkable
   renderChrome();
@@ -208,8 +253,11 @@ function switchLanguage() {
 }
 
 function startRotation() {
-  const root = state.roots[0].code;
-  const views = params.get("views")?.split(",").filter(Boolean) ?? [`unit/${root}`, "leaderboard/commune", "leaderboard/team"];
+  const root = state.roots[0]?.code;
+  if (!root) return;
+  // The root's own view ranks the highest level already; the levels below get a leaderboard each.
+  const boards = rankedLevels().slice(1).map((level) => `leaderboard/${level}`);
+  const views = params.get("views")?.split(",").filter(Boolean) ?? [`unit/${root}`, ...boards];
   let next = Math.max(0, views.indexOf(location.hash.replace(/^#\/?/, ""))) + 1;
   setInterval(() => {
     location.hash = `#/${views[next % views.length]}`;
@@ -223,6 +271,7 @@ const live = new Live({
   onStatus: (status) => renderStatus(status),
   onReconnect: () => scheduleRefresh(0),
   onEvent: (kind, data) => {
+    if (kind === "map") return followMap();
     if (kind === "progress" && !state.view?.codes.has(data.unit)) return;
     scheduleRefresh();
   },
@@ -233,6 +282,7 @@ async function main() {
   renderChrome();
   $("lang-toggle").addEventListener("click", switchLanguage);
   const user = await ensureSignedIn($("view"), state.i18n);
+  state.user = user;
   state.signedIn = true;
   $("who").textContent = `${user.display_name} · ${user.unit}`;
   $("sign-out").textContent = state.i18n.t("signOut");
@@ -247,7 +297,7 @@ async function main() {
   setInterval(tick, 1000);
   for (;;) {
     try {
-      state.roots = await getJSON("/v1/units");
+      await loadMap();
       break;
     } catch (error) {
       $("error").textContent = state.i18n.t("loadFailed", { error: error.message });

@@ -1,5 +1,7 @@
 // Every string the board shows, Vietnamese first; English is switched on with ?lang=en or the
-// language button. Unit names come from the org registry and are never translated.
+// language button. Unit names come from the org registry and are never translated; the names of
+// kinds and levels ("Cấp xã", "Communes") come from the read API (GET /v1/kinds, whose words
+// live in tally06.domain.org.KIND_WORDS), so none is written here.
 
 export const STRINGS = {
   vi: {
@@ -55,6 +57,7 @@ export const STRINGS = {
     leaderboard: "Bảng xếp hạng {kinds} toàn {where}",
     moreRows: "… và {n} đơn vị khác",
     loadFailed: "Không tải được số liệu: {error}",
+    noUnit: "Đơn vị {unit} không có trong bản đồ hành chính đang dùng; đề nghị quản trị viên gán lại đơn vị.",
     signInTitle: "Đăng nhập",
     username: "Tên đăng nhập",
     password: "Mật khẩu",
@@ -65,13 +68,6 @@ export const STRINGS = {
     rule_pace: "Chậm tiến độ trong ngày",
     rule_missed_daily: "Không đạt chỉ tiêu ngày",
     rule_silent: "Không có hoạt động",
-    kind_province: "Tỉnh",
-    kind_district: "Cấp huyện",
-    kind_commune: "Cấp xã",
-    kind_team: "Tổ công tác",
-    kinds_district: "cấp huyện",
-    kinds_commune: "cấp xã",
-    kinds_team: "tổ công tác",
     legend: "Màu theo tỷ lệ hoàn thành: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
   en: {
@@ -127,6 +123,7 @@ export const STRINGS = {
     leaderboard: "Leaderboard of {kinds} in {where}",
     moreRows: "… and {n} more units",
     loadFailed: "Could not load the figures: {error}",
+    noUnit: "Unit {unit} is not in the administrative map in use; ask an administrator to assign another unit.",
     signInTitle: "Sign in",
     username: "Username",
     password: "Password",
@@ -137,13 +134,6 @@ export const STRINGS = {
     rule_pace: "Behind pace today",
     rule_missed_daily: "Missed daily target",
     rule_silent: "No activity",
-    kind_province: "Province",
-    kind_district: "District",
-    kind_commune: "Commune",
-    kind_team: "Team",
-    kinds_district: "districts",
-    kinds_commune: "communes",
-    kinds_team: "teams",
     legend: "Colour by completion: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
 };
@@ -152,9 +142,12 @@ const LOCALES = { vi: "vi-VN", en: "en-GB" };
 // Figures are about Vietnamese local days, whatever time zone the screen's computer is set to.
 const TZ = "Asia/Ho_Chi_Minh";
 
-export function makeI18n(lang) {
+// `kinds` is the list of GET /v1/kinds; before it is loaded a kind is shown by its code.
+export function makeI18n(lang, kinds = []) {
   const strings = STRINGS[lang] || STRINGS.vi;
   const locale = LOCALES[lang] || LOCALES.vi;
+  const words = Object.fromEntries(kinds.map((k) => [k.kind, k.words]));
+  const english = lang === "en";
   const numbers = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const decimals = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const times = new Intl.DateTimeFormat(locale, { timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
@@ -165,6 +158,13 @@ export function makeI18n(lang) {
   return {
     lang,
     t,
+    // The level a unit sits at, before its name in breadcrumbs: "Cấp xã" / "Commune".
+    kind: (kind) => (words[kind] ? (english ? words[kind].en : words[kind].vi_level) : kind),
+    // The ranked units inside a sentence: "cấp xã" / "communes".
+    level: (kind) => {
+      const text = words[kind] ? (english ? words[kind].en_level : words[kind].vi_level) : kind;
+      return text.charAt(0).toLocaleLowerCase(locale) + text.slice(1);
+    },
     num: (n) => (n === null || n === undefined ? "—" : numbers.format(n)),
     pct: (p) => (p === null || p === undefined ? "—" : `${decimals.format(p)} %`),
     time: (ms) => times.format(new Date(ms)),

@@ -49,7 +49,7 @@ export class Live {
       this.connectedBefore = true;
     });
     source.addEventListener("heartbeat", (e) => this.heard(JSON.parse(e.data).feed === "ok"));
-    for (const kind of ["progress", "alert", "resync"]) {
+    for (const kind of ["progress", "alert", "map", "resync"]) {
       source.addEventListener(kind, (e) => {
         this.heard(true);
         this.onEvent(kind, JSON.parse(e.data));

@@ -15,7 +15,8 @@ export function band(pct) {
   return BANDS.find(([limit]) => pct >= limit)[1];
 }
 
-// Units without a campaign target (communes, teams) are coloured by today's pace instead.
+// Units without a campaign target (teams, and communes where none is loaded) are coloured by
+// today's pace instead.
 export function rowBand(figures) {
   const completion = figures.campaign.completion_pct;
   if (completion) return band(completion.total);
@@ -30,7 +31,7 @@ const share = (part, whole) => (whole > 0 ? Math.min(100, (100 * part) / whole) 
 export function breadcrumbs(path, i18n, linkable) {
   return path
     .map((u, i) => {
-      const label = `<span class="kind">${esc(i18n.t(`kind_${u.kind}`))}</span> ${esc(u.name)}`;
+      const label = `<span class="kind">${esc(i18n.kind(u.kind))}</span> ${esc(u.name)}`;
       return linkable && i < path.length - 1
         ? `<a href="#/unit/${esc(u.code)}" data-testid="crumb-${esc(u.code)}">${label}</a>`
         : `<span data-testid="crumb-${esc(u.code)}">${label}</span>`;
