@@ -2,12 +2,15 @@
 
 One stack per module (ingest, relay, aggregator and the wallboard on real PostgreSQL and the
 real broker) seeded over HTTP with a few days of work; every test opens its own page. Starting
-the stack is most of the cost, so the tests share it and each one posts its own events.
+the stack is most of the cost, so the tests share it and each one posts its own events. The
+``stack`` holds the demo's 2023 province (districts); the ``national`` stack a country root over
+a two-tier province of 166 communes and a province with districts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +22,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from tally06.domain.accounts import Role
+from tally06.domain.targets import CampaignTarget, DailyTarget
 from tally06.imports.reference import PLAN70_START, appendix1_targets
 from tally06.kit.ports import free_port
 from tally06.simulator.plan import demo_daily_targets
@@ -27,7 +32,7 @@ from tally06.store.device_tokens import issue_token
 from tally06.store.targets import save_campaign_targets, save_daily_targets
 from tests.browser.chromium import LAUNCH_ARGS, ensure_chromium
 from tests.conftest import SERVICES, service_env
-from tests.support import factories, ground_truth
+from tests.support import factories, ground_truth, national_map
 from tests.support.databases import create_database
 from tests.support.services import ServiceProcess
 from tests.support.sessions import PASSWORD, make_user
@@ -47,6 +52,8 @@ class Stack:
     database: str
     operator: str = ""
     accepted: list[tuple[int, dict]] = field(default_factory=list)
+    # The map's rows when it is not the demo's 2023 province (whose units the team codes spell).
+    rows: national_map.Map | None = None
 
     @property
     def board(self) -> str:
@@ -79,7 +86,8 @@ class Stack:
 
     def today_count(self, unit: str) -> int:
         """Activations of a unit today, counted from what was accepted (not from the service)."""
-        daily = ground_truth.count(self.accepted)["unit_daily"]
+        counted = ground_truth.count(self.accepted) if self.rows is None else national_map.count(self.accepted, self.rows)
+        daily = counted["unit_daily"]
         return sum(daily[(unit, self.today, m, "credited")] for m in ("activated_l1", "activated_l2"))
 
 
@@ -126,6 +134,13 @@ async def page(signed_out_page: Page, stack: Stack) -> Page:
     return signed_out_page
 
 
+@pytest.fixture
+async def national_page(signed_out_page: Page, national: Stack) -> Page:
+    """A page whose context is signed in as the operator at the national deployment's country root."""
+    await sign_in(signed_out_page, national.board, national.operator)
+    return signed_out_page
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -159,12 +174,12 @@ async def _history(stack: Stack) -> None:
                                for _, e in stack.accepted[:2]])
 
 
-async def _counted(database: str, events: int, timeout_s: float = 60) -> None:
+async def _counted(database: str, events: int, root: str = "TH", timeout_s: float = 60) -> None:
     conn = await asyncpg.connect(database)
     try:
         for _ in range(int(timeout_s * 10)):
             counted = await conn.fetchval(
-                "SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH'")
+                "SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = $1", root)
             if counted >= events:
                 return
             await asyncio.sleep(0.1)
@@ -173,15 +188,15 @@ async def _counted(database: str, events: int, timeout_s: float = 60) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="module")
-async def stack(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    today = now.astimezone(VN).date()
-    database = await create_database(postgres_server)
-    tokens = await _seed(database, today)
-    # The board judges pace at 15:00 local time, whatever the hour the tests run at.
+@contextlib.asynccontextmanager
+async def _services(database: str, today: dt.date, tmp_path_factory: pytest.TempPathFactory
+                    ) -> AsyncIterator[dict[str, ServiceProcess]]:
+    """Ingest, relay, aggregator and wallboard on a broker of their own; the board judges pace
+    at 15:00 local time, whatever the hour the tests run at."""
     clock = tmp_path_factory.mktemp("clock") / "now"
     clock.write_text(dt.datetime.combine(today, dt.time(15, 0), VN).isoformat())
+    # A map loaded by a test reaches the read model and the board within a second or two.
+    common = {"TALLY06_MAP_CHECK_S": "0.5"}
     extra = {"wallboard": {"TALLY06_CLOCK": f"file:{clock}", "TALLY06_HEARTBEAT_S": "1",
                            "TALLY06_CAMPAIGN_DEADLINE": (today + dt.timedelta(days=60)).isoformat()}}
     services: dict[str, ServiceProcess] = {}
@@ -191,20 +206,81 @@ async def stack(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) 
     for name in ("ingest", "relay", "aggregator", "wallboard"):
         module, port_setting = SERVICES[name]
         port = free_port()
-        env = service_env(database, broker.bootstrap, **extra.get(name, {}), **{port_setting: str(port)})
+        env = service_env(database, broker.bootstrap, **common, **extra.get(name, {}), **{port_setting: str(port)})
         services[name] = ServiceProcess(name, module, env, port).start(ready_path=None)
     try:
         await asyncio.gather(*(asyncio.to_thread(s.wait_ready, "/readyz", 60) for s in services.values()))
+        yield services
+    finally:
+        for service in services.values():
+            service.stop()
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+async def stack(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    today = now.astimezone(VN).date()
+    database = await create_database(postgres_server)
+    tokens = await _seed(database, today)
+    async with _services(database, today, tmp_path_factory) as services:
         built = Stack(services, tokens, today, database, await make_user(database, username="tinh-operator"))
         await _history(built)
         # The first aggregator of a session joins its group in a few seconds; tests start
         # from a board that has counted the history.
         await _counted(database, len(built.accepted))
         yield built
+
+
+# The national deployment: TQ is two-tier with as many communes as Thanh Hóa has today.
+NATIONAL_ROWS = national_map.national_rows(two_tier_communes=166)
+NATIONAL = national_map.Map(NATIONAL_ROWS)
+NATIONAL_TEAMS = ["TQ-X001-T1", "TQ-X003-T1", "TQ-X003-T2", "TQ-X017-T2", "TQ-X090-T1", "TQ-X166-V1-T1",
+                  "HB-D1-X1-T1", "HB-D1-X2-T2", "HB-D2-X1-T1"]
+
+
+async def _seed_national(database: str, today: dt.date) -> dict[str, str]:
+    """Campaign targets of Thanh Hóa's size spread over the two-tier province's communes (so its
+    commune ranking shows the widest figures), HB's per district; 20 a day per team."""
+    conn = await asyncpg.connect(database)
+    try:
+        communes = NATIONAL.of_kind("commune", "TQ")
+        goals = [CampaignTarget(c, c, 18_000 + 97 * n, 15_000 + 80 * n, 3_000 + 17 * n) for n, c in enumerate(communes)]
+        goals += [CampaignTarget("HB-D1", "HB-D1", 60_000, 50_000, 10_000),
+                  CampaignTarget("HB-D2", "HB-D2", 40_000, 33_000, 7_000)]
+        await save_campaign_targets(conn, goals, source="test", valid_from=PLAN70_START)
+        await save_daily_targets(conn, [DailyTarget(t, "activated", 20) for t in NATIONAL.teams()], source="test",
+                                 valid_from=today - dt.timedelta(days=30))
+        return {team: (await issue_token(conn, team, "test"))[1] for team in NATIONAL_TEAMS}
     finally:
-        for service in services.values():
-            service.stop()
-        broker.stop()
+        await conn.close()
+
+
+async def _national_operator(database: str) -> str:
+    """A province operator moved to the country root: ``store.users.create_user`` still checks a
+    single kind per role, though the domain allows a country (``ROLE_UNIT_KINDS``)."""
+    username = await make_user(database, Role.PROVINCE_OPERATOR, "TQ", username="quoc-gia-operator")
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute("UPDATE users SET unit = 'VN' WHERE username = $1", username)
+    finally:
+        await conn.close()
+    return username
+
+
+@pytest.fixture(scope="module")
+async def national(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    today = now.astimezone(VN).date()
+    database = await national_map.national_database(postgres_server, NATIONAL_ROWS)
+    tokens = await _seed_national(database, today)
+    async with _services(database, today, tmp_path_factory) as services:
+        built = Stack(services, tokens, today, database, await _national_operator(database), rows=NATIONAL)
+        for n, team in enumerate(NATIONAL_TEAMS):
+            await built.post(team, [factories.event(team=team, level=1 + k % 2, occurred_at=now - dt.timedelta(
+                days=k % 3), officer=f"CA-{team}") for k in range(3 + n * 2)])
+        await _counted(database, len(built.accepted), root="VN")
+        yield built
 
 
 @pytest.fixture

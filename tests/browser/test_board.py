@@ -1,15 +1,22 @@
 """The wall screen in real headless Chromium: live figures, drill-down, language, TV mode, stale
-data and a restart of the wallboard service. Screenshots go to tests/artifacts/screenshots/."""
+data and a restart of the wallboard service, on the 2023 map; and on a national deployment, the
+drill-down of a two-tier province with level names from the data, ranking columns that keep
+apart at every level, and a map switch followed by an open board. Screenshots go to
+tests/artifacts/screenshots/."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 
+import asyncpg
 from playwright.async_api import Page, expect
 
 from tally06.domain.accounts import Role
-from tests.browser.conftest import Stack, sign_in
+from tally06.domain.org import KIND_WORDS, UnitKind
+from tally06.store.org import save_map
+from tests.browser.conftest import NATIONAL_ROWS, Stack, sign_in
+from tests.support import national_map
 from tests.support.sessions import make_user
 
 LIVE_BUDGET_MS = 2_000  # an accepted event must be on the board within 2 s
@@ -164,19 +171,155 @@ WIDEST_FIGURES = """() => {
   document.querySelectorAll("table.ranking [data-testid^=score-]").forEach((e) => { e.textContent = "3.106.095"; });
   document.querySelectorAll("table.ranking .ratio").forEach((e) => { e.textContent = "12.345 / 12.345"; });
 }"""
-# Every ranking cell whose content pokes out past its own right edge, measured by the browser.
-OVERFLOWING_CELLS = """() => [...document.querySelectorAll("table.ranking td")].flatMap((cell) => {
-  const edge = cell.getBoundingClientRect().right;
-  const right = Math.max(...[...cell.querySelectorAll("*")].map((e) => e.getBoundingClientRect().right), edge);
-  return right > edge + 0.5 ? [`${cell.parentElement.dataset.code} ${cell.className}: ${Math.round(right - edge)} px`] : [];
-})"""
+# Every ranking cell whose content is wider than the cell (the browser's own measure), and every
+# pair of neighbouring cells whose boxes, or whose contents' boxes, overlap: a figure that runs
+# into the next column is one of these.
+CELLS_RUNNING_TOGETHER = """() => {
+  const problems = [];
+  const extent = (cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const box = range.getBoundingClientRect();
+    return box.width || box.height ? box : null;
+  };
+  for (const row of document.querySelectorAll("table.ranking tr")) {
+    const where = row.dataset.code ?? "header";
+    const cells = [...row.cells];
+    cells.forEach((cell, i) => {
+      const name = `${where} ${cell.className || cell.tagName + (i + 1)}`;
+      if (cell.scrollWidth > cell.clientWidth) problems.push(`${name}: ${cell.scrollWidth} > ${cell.clientWidth} px`);
+      const box = cell.getBoundingClientRect();
+      const content = extent(cell);
+      if (content && (content.right > box.right + 0.5 || content.left < box.left - 0.5)) {
+        problems.push(`${name}: content ${Math.round(content.left)}-${Math.round(content.right)} px outside the cell`);
+      }
+      const next = cells[i + 1];
+      if (!next) return;
+      const nextBox = next.getBoundingClientRect();
+      if (box.right > nextBox.left + 0.5) problems.push(`${name}: overlaps the next cell`);
+      const nextContent = extent(next);
+      if (content && nextContent && content.right > nextContent.left + 0.5) {
+        problems.push(`${name}: content runs into the next cell's by ${Math.round(content.right - nextContent.left)} px`);
+      }
+    });
+  }
+  return problems;
+}"""
+
+
+async def assert_columns_keep_apart(page: Page, what: str) -> None:
+    await expect(page.locator("table.ranking tr.drill").first).to_be_visible()
+    await page.evaluate(WIDEST_FIGURES)
+    assert await page.evaluate(CELLS_RUNNING_TOGETHER) == [], what
 
 
 async def test_ranking_columns_keep_apart_at_every_level(page: Page, stack: Stack, screenshots):
     """At 1600 px the figures of one column never run into the next: districts, communes, teams."""
     for unit, shot in (("TH", "ranking-districts"), ("TH-03", "ranking-communes"), ("TH-03-C01", "ranking-teams")):
         await open_board(page, stack, route=f"#/unit/{unit}")
-        await expect(page.locator("table.ranking tr.drill").first).to_be_visible()
-        await page.evaluate(WIDEST_FIGURES)
-        assert await page.evaluate(OVERFLOWING_CELLS) == [], unit
+        await assert_columns_keep_apart(page, unit)
         await page.screenshot(path=screenshots / f"{shot}.png")
+
+
+# --- A national deployment: a country over a two-tier province of 166 communes and a province
+# with districts. The operator sits at the country root.
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def level_vi(kind: UnitKind) -> str:
+    return KIND_WORDS[kind].vi_level
+
+
+async def test_drill_down_a_two_tier_province_with_level_names_from_the_data(national_page: Page, national: Stack,
+                                                                              screenshots):
+    page = national_page
+    title, crumbs = page.locator("#ranking-title"), page.get_by_test_id("crumbs")
+    rows = page.get_by_test_id("ranking").locator("tbody tr")
+    await open_board(page, national, route="")  # the board starts at the user's root
+    await expect(page.get_by_test_id("unit-view")).to_have_attribute("data-unit", "VN")
+    await expect(title).to_have_text(f"Xếp hạng {lower_first(level_vi(UnitKind.PROVINCE))}")
+    await expect(rows).to_have_count(2)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(national.today_count("VN")))
+    await page.screenshot(path=screenshots / "national.png")
+
+    # The province: its communes directly, 166 of them, named "Cấp xã" as the data says.
+    await page.get_by_test_id("row-TQ").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TQ$"))
+    assert f"Xếp hạng {lower_first(level_vi(UnitKind.COMMUNE))}" == "Xếp hạng cấp xã"
+    await expect(title).to_have_text("Xếp hạng cấp xã")
+    await expect(crumbs).to_contain_text(f"{level_vi(UnitKind.PROVINCE)} Tỉnh Tuyên Quang")
+    await expect(rows).to_have_count(166)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(national.today_count("TQ")))
+    await expect(page.get_by_test_id("today-TQ-X003")).to_have_text(vi(national.today_count("TQ-X003")))
+    await page.screenshot(path=screenshots / "two-tier-province.png", full_page=True)
+
+    # A commune: its teams.
+    await page.get_by_test_id("row-TQ-X003").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TQ-X003$"))
+    await expect(crumbs).to_contain_text(f"{level_vi(UnitKind.COMMUNE)} {national.rows.rows['TQ-X003'].name}")
+    await expect(title).to_have_text(f"Xếp hạng {lower_first(level_vi(UnitKind.TEAM))}")
+    await expect(rows).to_have_count(2)
+    await expect(page.get_by_test_id("today-TQ-X003-T2")).to_have_text(vi(national.today_count("TQ-X003-T2")))
+    await page.screenshot(path=screenshots / "two-tier-commune.png")
+
+    # A team, live.
+    await page.get_by_test_id("row-TQ-X003-T1").click()
+    await expect(page).to_have_url(re.compile(r"#/unit/TQ-X003-T1$"))
+    await national.activations("TQ-X003-T1", 3)
+    await expect(page.get_by_test_id("today-count")).to_have_text(vi(national.today_count("TQ-X003-T1")),
+                                                                  timeout=LIVE_BUDGET_MS)
+    await expect(crumbs).to_have_text(" › ".join(
+        f"{level_vi(UnitKind(national.rows.rows[c].kind))} {national.rows.rows[c].name}"
+        for c in national.rows.path("TQ-X003-T1")).replace(" › ", "›"))
+    await page.screenshot(path=screenshots / "two-tier-team.png")
+
+    # In English the words of the same kinds: "Communes", "Province".
+    await page.get_by_test_id("lang-toggle").click()
+    await page.get_by_test_id("crumb-TQ").click()
+    assert f"Ranking of {lower_first(KIND_WORDS[UnitKind.COMMUNE].en_level)}" == "Ranking of communes"
+    await expect(title).to_have_text("Ranking of communes")
+    await expect(crumbs).to_contain_text(f"{KIND_WORDS[UnitKind.PROVINCE].en} Tỉnh Tuyên Quang")
+    await page.screenshot(path=screenshots / "two-tier-province-en.png")
+
+    # Every commune of both provinces on one leaderboard, and HB's districts in its own view.
+    await open_board(page, national, query="?lang=en", route="#/leaderboard/commune")
+    await expect(page.locator("#lb-title")).to_have_text("Leaderboard of communes in Việt Nam")
+    await open_board(page, national, query="?lang=en", route="#/unit/HB")
+    await expect(title).to_have_text(f"Ranking of {lower_first(KIND_WORDS[UnitKind.DISTRICT].en_level)}")
+
+
+async def test_ranking_columns_keep_apart_on_the_two_tier_map(national_page: Page, national: Stack, screenshots):
+    """1600 px, the widest figures of a province's campaign: the provinces, the 166 communes of the
+    two-tier province, a commune's teams, HB's districts and the leaderboard of every commune."""
+    for route, shot in (("#/unit/VN", "ranking-provinces"), ("#/unit/TQ", "ranking-two-tier-communes"),
+                        ("#/unit/TQ-X003", "ranking-two-tier-teams"), ("#/unit/HB", "ranking-national-districts"),
+                        ("#/leaderboard/commune", "leaderboard-national-communes")):
+        await open_board(national_page, national, route=route)
+        await assert_columns_keep_apart(national_page, route)
+        await national_page.screenshot(path=screenshots / f"{shot}.png")
+
+
+async def test_an_open_board_follows_a_map_switch(national_page: Page, national: Stack, screenshots):
+    """Last of the national tests: it changes the stack's map. HB's districts are dissolved while a
+    board shows one of them; the board goes to the top and HB now ranks its communes."""
+    page = national_page
+    await open_board(page, national, route="#/unit/HB-D1")
+    await expect(page.locator("#ranking-title")).to_have_text("Xếp hạng cấp xã")
+    rows2, mapping = national_map.hb_two_tier(NATIONAL_ROWS)
+    conn = await asyncpg.connect(national.database)
+    try:
+        async with conn.transaction():
+            await save_map(conn, national_map.registry(rows2), effective_from=national.today, mapping=mapping,
+                           source="test")
+    finally:
+        await conn.close()
+    # The aggregator switches the read model, the wallboard follows and tells the board.
+    await expect(page).to_have_url(re.compile(r"#/unit/VN$"), timeout=15_000)
+    await page.get_by_test_id("row-HB").click()
+    await expect(page.locator("#ranking-title")).to_have_text("Xếp hạng cấp xã")
+    await expect(page.get_by_test_id("ranking").locator("tbody tr")).to_have_count(2)
+    national.rows = national_map.Map(rows2)
+    await expect(page.get_by_test_id("today-HB-X12")).to_have_text(vi(national.today_count("HB-X12")))
+    await page.screenshot(path=screenshots / "after-map-switch.png")

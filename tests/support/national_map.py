@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
+from tally06.domain.org_maps import Change, MappingRow
 from tally06.store.database import migrate
 from tally06.store.org import save_org
 from tests.support.ground_truth import metric
@@ -37,7 +38,9 @@ class Row:
 
 
 def place_name(n: int) -> str:
-    return f"{_SYLLABLES[n % len(_SYLLABLES)]} {_SYLLABLES[(n * 7 + 3) % len(_SYLLABLES)]}"
+    """Distinct for n below 24², like the communes of one province."""
+    size = len(_SYLLABLES)
+    return f"{_SYLLABLES[n % size]} {_SYLLABLES[(5 * (n // size) + n + 7) % size]}"
 
 
 def national_rows(two_tier_communes: int = 4, teams_per_commune: int = 2) -> list[Row]:
@@ -58,6 +61,17 @@ def national_rows(two_tier_communes: int = 4, teams_per_commune: int = 2) -> lis
         rows.append(Row(commune, name, "commune", commune[:5]))
         rows += [Row(f"{commune}-T{t}", f"Tổ công tác {t}", "team", commune) for t in (1, 2)]
     return rows
+
+
+def hb_two_tier(rows: list[Row]) -> tuple[list[Row], list[MappingRow]]:
+    """The next map: HB loses its districts, X1 and X2 of HB-D1 merge into HB-X12 (their teams
+    keep their codes), HB-D2's only commune now sits directly under the province; and the
+    mapping that says so."""
+    moved = {"HB-D1": "HB", "HB-D2": "HB", "HB-D1-X1": "HB-X12", "HB-D1-X2": "HB-X12"}
+    kept = [Row(r.code, r.name, r.kind, moved.get(r.parent or "", r.parent)) for r in rows if r.code not in moved]
+    mapping = [MappingRow(1, "HB-D1", "HB", Change.DISSOLVE), MappingRow(2, "HB-D2", "HB", Change.DISSOLVE),
+               MappingRow(3, "HB-D1-X1", "HB-X12", Change.MERGE), MappingRow(4, "HB-D1-X2", "HB-X12", Change.MERGE)]
+    return [*kept, Row("HB-X12", "Xã Vũ Bình Ân Nghĩa", "commune", "HB")], mapping
 
 
 def registry(rows: list[Row]) -> OrgRegistry:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from tally06.domain.accounts import Role
-from tally06.domain.org_maps import Change, MappingRow
 from tally06.domain.targets import CampaignTarget, DailyTarget
 from tally06.store.org import save_map
 from tally06.store.targets import save_campaign_targets, save_daily_targets
@@ -34,18 +33,13 @@ from tests.integration.wallboard.test_national_map import (
 )
 from tests.integration.wallboard.test_read_api import Field, wait_for
 from tests.support import factories
-from tests.support.national_map import VN, Map, Row, count, national_database, registry
+from tests.support.national_map import VN, Map, count, hb_two_tier, national_database, registry
 from tests.support.sessions import bearer
 from tests.support.sse import sse_events
 
 # HB becomes two-tier: its districts are dissolved, X1 and X2 of HB-D1 merge into HB-X12 (their
 # teams keep their codes), HB-D2's only commune now sits directly under the province.
-MERGED = Row("HB-X12", "Xã Vũ Bình Ân Nghĩa", "commune", "HB")
-ROWS2 = [r for r in ROWS if r.code not in ("HB-D1", "HB-D2", "HB-D1-X1", "HB-D1-X2")] + [MERGED]
-ROWS2 = [Row(r.code, r.name, r.kind, {"HB-D1": "HB", "HB-D2": "HB", "HB-D1-X1": "HB-X12",
-                                      "HB-D1-X2": "HB-X12"}.get(r.parent or "", r.parent)) for r in ROWS2]
-MAPPING = [MappingRow(1, "HB-D1", "HB", Change.DISSOLVE), MappingRow(2, "HB-D2", "HB", Change.DISSOLVE),
-           MappingRow(3, "HB-D1-X1", "HB-X12", Change.MERGE), MappingRow(4, "HB-D1-X2", "HB-X12", Change.MERGE)]
+ROWS2, MAPPING = hb_two_tier(ROWS)
 MAP2 = Map(ROWS2)
 
 
