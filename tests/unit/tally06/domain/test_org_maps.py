@@ -158,3 +158,33 @@ def test_in_force_is_the_latest_map_that_took_effect():
     assert in_force(maps, dt.date(2026, 1, 1)) is later
     assert in_force([july], dt.date(2025, 1, 1)) is None
     assert in_force([], dt.date(2025, 1, 1)) is None
+
+
+def _chain_maps():
+    """Map 1: P → C → A; map 2 renames team A to B."""
+    first = OrgMap(1, dt.date(2024, 1, 1), OrgRegistry([
+        Unit("P", "P", UnitKind.PROVINCE, None), Unit("C", "C", UnitKind.COMMUNE, "P"),
+        Unit("A", "A", UnitKind.TEAM, "C")]))
+    second_units = OrgRegistry([Unit("P", "P", UnitKind.PROVINCE, None), Unit("C", "C", UnitKind.COMMUNE, "P"),
+                                Unit("B", "B", UnitKind.TEAM, "C")])
+    holders = reorganise(first, second_units, [MappingRow(2, "A", "B", Change.RENAME)])
+    return OrgMap(2, dt.date(2025, 7, 1), second_units, holders)
+
+
+def test_a_new_team_may_not_reuse_the_code_of_a_renamed_one():
+
+    second = _chain_maps()
+    third = OrgRegistry([Unit("P", "P", UnitKind.PROVINCE, None), Unit("C", "C", UnitKind.COMMUNE, "P"),
+                         Unit("B", "B", UnitKind.TEAM, "C"), Unit("A", "A again", UnitKind.TEAM, "C")])
+    with pytest.raises(OrgError, match="team A of the new map reuses the code of an earlier team whose work B holds"):
+        reorganise(second, third, [])
+
+
+def test_a_mapping_row_naming_an_earlier_maps_code_is_refused():
+
+    second = _chain_maps()
+    third = OrgRegistry([Unit("P", "P", UnitKind.PROVINCE, None), Unit("C", "C", UnitKind.COMMUNE, "P"),
+                         Unit("D", "D", UnitKind.TEAM, "C")])
+    with pytest.raises(OrgError, match="mapping row 2: A is a code of an earlier map, whose work B holds now; map B"):
+        reorganise(second, third, [MappingRow(2, "A", "D", Change.RENAME)])
+    assert reorganise(second, third, [MappingRow(2, "B", "D", Change.RENAME)]) == {"A": "D", "B": "D"}
