@@ -4,8 +4,8 @@ tally06 code: the hierarchy comes from the team code, the credit from the order 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from collections import Counter
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
