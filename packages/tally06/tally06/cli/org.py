@@ -30,7 +30,7 @@ from tally06.imports.org_csv import read_org_csv, to_org_csv
 from tally06.imports.org_mapping_csv import parse_org_mapping_csv
 from tally06.imports.reference import demo_org
 from tally06.imports.row_errors import RowError
-from tally06.store.org import SavedMap, load_map, map_ids, map_in_force, save_map, today
+from tally06.store.org import MapVersion, SavedMap, load_map, map_ids, map_in_force, map_versions, save_map, today
 from tally06.store.read_model_map import Switch, read_model_map, switch_if_due
 
 org_app = typer.Typer(help="Maps of the organisation, versioned by the day they take effect (docs/org-maps.md).",
@@ -192,36 +192,23 @@ def _print_loaded(loaded: _Loaded, source: str) -> None:
     console.print(escape("\n".join(lines)), soft_wrap=True)
 
 
-# The versions with their loading time and units per kind. store.org has no function giving
-# loaded_at and source; this one query belongs there (store/org.py is not this module's to edit).
-_VERSIONS = """
-SELECT m.id, m.effective_from, m.loaded_at, m.source,
-       array_agg(u.kind) AS kinds, array_agg(u.n) AS counts
-FROM org_maps m
-LEFT JOIN (SELECT map_id, kind, count(*) AS n FROM map_units GROUP BY map_id, kind) u ON u.map_id = m.id
-GROUP BY m.id ORDER BY m.effective_from, m.id
-"""
-
-
 @org_app.command("maps")
 def org_maps() -> None:
     """List the map versions: the day each takes effect, which is in force today, and which one
     the live figures are summed in."""
 
-    async def work(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], int | None, int | None]:
-        return await conn.fetch(_VERSIONS), await map_in_force(conn), await read_model_map(conn)
+    async def work(conn: asyncpg.Connection) -> tuple[list[MapVersion], int | None, int | None]:
+        return await map_versions(conn), await map_in_force(conn), await read_model_map(conn)
 
     versions, in_force, live = on_db(work)
     table = Table("map", "in force from", "loaded at", "units", "source", "state")
     for v in versions:
-        counts = {UnitKind(k): n for k, n in zip(v["kinds"], v["counts"], strict=True) if k is not None}
-        state = ["in force today" if v["id"] == in_force else
-                 f"from {v['effective_from']}" if v["effective_from"] > today() else "superseded"]
-        if v["id"] == live:
+        state = ["in force today" if v.id == in_force else
+                 f"from {v.effective_from}" if v.effective_from > today() else "superseded"]
+        if v.id == live:
             state.append("live figures")
-        table.add_row(str(v["id"]), str(v["effective_from"]), f"{v['loaded_at'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}",
-                      escape(_count_words(dict(sorted(counts.items(), key=lambda kv: kv[0].rank)))),
-                      escape(v["source"] or ""), ", ".join(state))
+        table.add_row(str(v.id), str(v.effective_from), f"{v.loaded_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}",
+                      escape(_count_words(v.units)), escape(v.source or ""), ", ".join(state))
     console.print(table)
 
 

@@ -36,6 +36,26 @@ async def map_ids(conn: Conn) -> list[tuple[int, dt.date]]:
     return [(r["id"], r["effective_from"]) for r in rows]
 
 
+@dataclass(frozen=True)
+class MapVersion:
+    id: int
+    effective_from: dt.date
+    loaded_at: dt.datetime
+    source: str | None
+    units: dict[UnitKind, int]  # per kind, from the top down
+
+
+async def map_versions(conn: Conn) -> list[MapVersion]:
+    """Every map with when it was loaded and its units per kind, oldest first."""
+    rows = await conn.fetch(
+        "SELECT m.id, m.effective_from, m.loaded_at, m.source, array_agg(u.kind) AS kinds, array_agg(u.n) AS counts "
+        "FROM org_maps m LEFT JOIN (SELECT map_id, kind, count(*) AS n FROM map_units GROUP BY map_id, kind) u "
+        "ON u.map_id = m.id GROUP BY m.id ORDER BY m.effective_from, m.id")
+    return [MapVersion(r["id"], r["effective_from"], r["loaded_at"], r["source"], dict(sorted(
+        ((UnitKind(k), n) for k, n in zip(r["kinds"], r["counts"], strict=True) if k is not None),
+        key=lambda kv: kv[0].rank))) for r in rows]
+
+
 async def map_in_force(conn: Conn, day: dt.date | None = None) -> int | None:
     """The id of the map in force on a day (today when not given)."""
     return await conn.fetchval(
