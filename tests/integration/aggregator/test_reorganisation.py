@@ -17,6 +17,8 @@ from tally06.reports.appendix1 import build_appendix1
 from tally06.store.org import save_map
 from tally06_aggregator.rebuild import rebuild_counters
 from tests.integration.aggregator.test_exact_counters import TEAMS, Field, assert_exact
+from tests.support import ground_truth
+from tests.support.kafka import read_progress
 
 MERGED = {"TH-01-C01": "TH-M01", "TH-01-C02": "TH-M01"}
 RENAMED = {"TH-03-C02": "TH-R01"}
@@ -93,5 +95,22 @@ async def test_reorganisation_while_streaming_counts_every_event_in_both_maps(
     finally:
         await conn.close()
 
+    # The progress stream follows: its newest figures of a merged commune are the new map's.
+    merged = ground_truth.count(field.accepted, two_tier_path)["unit_total"][("TH-M01", "activated_l1", "credited")]
+    for _ in range(40):
+        if await newest_total(broker.bootstrap, "TH-M01", "activated_l1") == merged:
+            break
+        await asyncio.sleep(0.5)
+    assert await newest_total(broker.bootstrap, "TH-M01", "activated_l1") == merged
+
     await rebuild_counters(database)
     await assert_exact(database, field, units=two_tier_path)
+
+
+async def newest_total(bootstrap: str, unit: str, metric: str) -> int | None:
+    newest: tuple[int, int] | None = None
+    for change in await read_progress(bootstrap):
+        count = change.total.get(metric) if change.unit == unit else None
+        if count is not None and (newest is None or count.version > newest[0]):
+            newest = (count.version, count.credited)
+    return newest[1] if newest else None
