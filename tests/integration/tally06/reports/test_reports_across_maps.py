@@ -217,3 +217,38 @@ async def test_unknown_map_or_a_unit_not_in_the_cutoff_s_map_is_refused(database
     teams = openpyxl.load_workbook(tmp_path / "o2.xlsx")["Theo tổ"]
     assert [teams.cell(r, 2).value for r in range(4, teams.max_row + 1)] == [f"{RENAMED}-T{n}" for n in (1, 2, 3)]
     assert teams.cell(2, 1).value == "Bản đồ hành chính số 2, áp dụng từ ngày 15/05/2023"
+
+
+async def test_a_country_root_lists_its_provinces_and_a_commune_its_villages(database, db):
+    """A map with a country root over the 2023 province and a two-tier city whose commune is
+    organised in villages: Appendix I of the country lists the provinces (the 2023 province's
+    target the sum of its districts'), that of the commune its villages."""
+    await save_campaign_targets(db, appendix1_targets(), source="plan 70", valid_from=PLAN70_START)
+    city = [Unit("CT", "Thành phố Cần Thơ", UnitKind.PROVINCE, "VN"),
+            Unit("CT-X1", "Phường Ninh Kiều", UnitKind.COMMUNE, "CT"),
+            Unit("CT-X1-V1", "Khu vực 1", UnitKind.VILLAGE, "CT-X1"),
+            Unit("CT-X1-V2", "Khu vực 2", UnitKind.VILLAGE, "CT-X1"),
+            Unit("CT-X1-V1-T1", "Tổ công tác 1", UnitKind.TEAM, "CT-X1-V1"),
+            Unit("CT-X1-V2-T1", "Tổ công tác 1", UnitKind.TEAM, "CT-X1-V2"),
+            Unit("CT-X1-T9", "Tổ công tác 9", UnitKind.TEAM, "CT-X1")]
+    province = [u if u.parent_code else Unit(u.code, u.name, u.kind, "VN") for u in demo_org().units()]
+    registry = OrgRegistry([Unit("VN", "Việt Nam", UnitKind.COUNTRY, None), *province, *city])
+    async with db.transaction():
+        await save_map(db, registry, effective_from=CHANGE)
+    await save_campaign_targets(db, [CampaignTarget("CT-X1", "", 500, 400, 100)], source="t", valid_from=CHANGE_AT)
+    rng = random.Random(7)
+    events = shift(random_events(rng, 300, CHANGE_AT, C2, [f"c{i}" for i in range(250)]), rng, CHANGE_AT, 10)
+    for e in events[:120]:
+        e["team"] = rng.choice(["CT-X1-V1-T1", "CT-X1-V2-T1", "CT-X1-T9"])
+    await store(db, events, map_id=2)
+
+    country = await build_appendix1(db, "VN", C2)
+    by_province = counted(events, C2, None, C2, lambda team: team.split("-")[0])
+    assert [(r.unit_code, r.target_total, [r.activated_level1, r.activated_level2]) for r in country.rows] == [
+        ("CT", 500, by_province.get("CT", [0, 0])), ("TH", 3_243_976, by_province.get("TH", [0, 0]))]
+    assert country.levels == [UnitKind.PROVINCE] and country.map is not None and country.map.id == 2
+    commune = await build_appendix1(db, "CT-X1", C2)
+    by_row = counted(events, C2, None, C2, lambda team: team if team == "CT-X1-T9" else team.rsplit("-", 1)[0])
+    assert [(r.unit_code, [r.activated_level1, r.activated_level2]) for r in commune.rows] == [
+        (code, by_row.get(code, [0, 0])) for code in ("CT-X1-T9", "CT-X1-V1", "CT-X1-V2")]
+    assert commune.levels == [UnitKind.VILLAGE, UnitKind.TEAM] and sum(map(sum, by_row.values())) > 0
