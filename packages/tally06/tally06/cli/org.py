@@ -40,6 +40,8 @@ EffectiveOption = Annotated[str | None, typer.Option(
     "--effective", help="Local day the map takes effect, YYYY-MM-DD (default today; the first map: 2000-01-01)")]
 MappingOption = Annotated[Path | None, typer.Option(
     "--mapping", help="CSV old_code,new_code,change[,note]: what became of the units of the map before")]
+BackdateOption = Annotated[bool, typer.Option(
+    "--backdate", help="Let a map take effect before today: reports for cutoffs since then change")]
 MapFile = Annotated[Path, typer.Argument(help="CSV code,name,kind,parent_code: every unit of the new map")]
 MapOption = Annotated[int | None, typer.Option("--map", help="Map id (see 'org maps'); default the map in force")]
 
@@ -89,7 +91,7 @@ def _effective_day(text: str | None) -> dt.date | None:
 
 @org_app.command("load")
 def org_load(path: MapFile, effective: EffectiveOption = None, mapping: MappingOption = None,
-             actor: AdminActorOption = None) -> None:
+             backdate: BackdateOption = False, actor: AdminActorOption = None) -> None:
     """Add a map (CSV code,name,kind,parent_code) taking effect on a day, with a mapping from the
     map before it; any bad row or problem loads nothing."""
     day = _effective_day(effective)
@@ -105,7 +107,8 @@ def org_load(path: MapFile, effective: EffectiveOption = None, mapping: MappingO
 
     async def work(conn: asyncpg.Connection) -> _Loaded:
         async with conn.transaction():
-            saved = await save_map(conn, registry, effective_from=day, mapping=rows, source=source)
+            saved = await save_map(conn, registry, effective_from=day, mapping=rows,
+                                   source=source + (" (backdated)" if backdate else ""), backdate=backdate)
             if not saved.created:
                 return _Loaded(saved, rows, None, None, await read_model_map(conn))
             previous = await _previous(conn, saved.map.id)

@@ -221,7 +221,10 @@ async def test_leaving_work_without_a_unit_changes_nothing(database, db, tmp_pat
 
 
 async def test_a_map_before_the_latest_is_refused(database, db, tmp_path):
-    said = await refused(database, db, str(write_map(tmp_path / "m.csv", two_tier()[0])), "--effective", "1999-12-31")
+    said = await refused(database, db, str(write_map(tmp_path / "m.csv", two_tier()[0])), "--effective", "2025-07-01")
+    assert "a map taking effect on 2025-07-01, before today, changes the reports" in said
+    assert "load it with --backdate" in said
+    said = await refused(database, db, str(tmp_path / "m.csv"), "--effective", "1999-12-31", "--backdate")
     assert "would come before map 1, in force since 2000-01-01; maps are added in order" in said
     said = await refused(database, db, str(tmp_path / "m.csv"), "--effective", "31/12/2025")
     assert "--effective: '31/12/2025' is not a day, YYYY-MM-DD" in said

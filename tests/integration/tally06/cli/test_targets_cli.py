@@ -84,7 +84,7 @@ async def test_files_name_the_units_of_the_map_in_force_when_they_take_effect(da
     units += [u for u in old.units(UnitKind.TEAM)]
     mapping = [MappingRow(n, d.code, "TH", Change.DISSOLVE) for n, d in enumerate(old.units(UnitKind.DISTRICT), start=2)]
     async with db.transaction():
-        await save_map(db, OrgRegistry(units), effective_from=dt.date(2025, 7, 1), mapping=mapping)
+        await save_map(db, OrgRegistry(units), effective_from=dt.date(2025, 7, 1), mapping=mapping, backdate=True)
 
     code, out, err = await tally06(database, "targets", "import", str(REFERENCE), "--valid-from", "2023-03-24T00:00+07:00")
     assert code == 0 and "saved 27" in out, out + err

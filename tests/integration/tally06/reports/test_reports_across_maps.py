@@ -128,7 +128,7 @@ async def test_a_cutoff_s_report_survives_a_reorganisation_and_later_cutoffs_use
     # The two-tier map takes effect on CHANGE, with commune targets from then on.
     registry, mapping = two_tier_map()
     async with db.transaction():
-        saved = await save_map(db, registry, effective_from=CHANGE, mapping=mapping, source="two-tier")
+        saved = await save_map(db, registry, effective_from=CHANGE, mapping=mapping, source="two-tier", backdate=True)
     assert saved.created and saved.map.id == 2
     commune_targets = [CampaignTarget(INTO, "", 9000, 8000, 1000), CampaignTarget(NEW_CODE, "", 4000, 3500, 500),
                        CampaignTarget("TH-04-C01", "", 3000, 2500, 500)]
@@ -201,7 +201,7 @@ async def test_a_cutoff_s_report_survives_a_reorganisation_and_later_cutoffs_use
 async def test_unknown_map_or_a_unit_not_in_the_cutoff_s_map_is_refused(database, db, tmp_path):
     registry, mapping = two_tier_map()
     async with db.transaction():
-        await save_map(db, registry, effective_from=CHANGE, mapping=mapping)
+        await save_map(db, registry, effective_from=CHANGE, mapping=mapping, backdate=True)
     code, _, err = await tally06(database, "report", "appendix1", "--unit", "TH-03", "--cutoff", C2.isoformat(),
                                  "--out", str(tmp_path / "a.xlsx"))
     assert code == 2 and "unknown unit 'TH-03' in map 2 (in force from 2023-05-15)" in " ".join(err.split())
@@ -234,7 +234,7 @@ async def test_a_country_root_lists_its_provinces_and_a_commune_its_villages(dat
     province = [u if u.parent_code else Unit(u.code, u.name, u.kind, "VN") for u in demo_org().units()]
     registry = OrgRegistry([Unit("VN", "Việt Nam", UnitKind.COUNTRY, None), *province, *city])
     async with db.transaction():
-        await save_map(db, registry, effective_from=CHANGE)
+        await save_map(db, registry, effective_from=CHANGE, backdate=True)
     await save_campaign_targets(db, [CampaignTarget("CT-X1", "", 500, 400, 100)], source="t", valid_from=CHANGE_AT)
     rng = random.Random(7)
     events = shift(random_events(rng, 300, CHANGE_AT, C2, [f"c{i}" for i in range(250)]), rng, CHANGE_AT, 10)
