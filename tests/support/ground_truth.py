@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -24,8 +25,9 @@ def units_of(team: str) -> list[str]:
     return ["-".join(parts[:n]) for n in (1, 2, 3, 4)]
 
 
-def count(accepted: list[tuple[int, dict]]) -> dict[str, Counter]:
-    """``accepted`` is (seq, posted event) for every event answered `accepted`."""
+def count(accepted: list[tuple[int, dict]], units: Callable[[str], list[str]] = units_of) -> dict[str, Counter]:
+    """``accepted`` is (seq, posted event) for every event answered `accepted`; ``units`` gives the
+    units a team's work counts in (the 2023 demo map's by default)."""
     credited_pairs: set[tuple[str, str]] = set()
     unit_daily: Counter = Counter()
     unit_total: Counter = Counter()
@@ -36,7 +38,7 @@ def count(accepted: list[tuple[int, dict]]) -> dict[str, Counter]:
         kind = "claims" if pair in credited_pairs else "credited"
         credited_pairs.add(pair)
         day = dt.datetime.fromisoformat(event["occurred_at"]).astimezone(VN).date()
-        for unit in units_of(event["team"]):
+        for unit in units(event["team"]):
             unit_daily[(unit, day, m, kind)] += 1
             unit_total[(unit, m, kind)] += 1
         officer_total[(event["team"], event["officer"], m, kind)] += 1

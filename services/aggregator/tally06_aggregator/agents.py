@@ -9,15 +9,15 @@ import time
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from tally06.contract.events import F
+from tally06.contract.events import F, local_day
 from tally06.contract.topics import FACTS, PROGRESS
 from tally06.kit.faust_app import errors_stop_the_worker
 from tally06.store.projection_lag import read_model_backlog
-from tally06.store.read_model_map import switch_if_due
+from tally06.store.read_model_map import read_model_map, switch_if_due
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch
-from tally06_aggregator.progress import progress_messages
+from tally06_aggregator.progress import progress_messages, snapshot_messages
 from tally06_aggregator.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -112,12 +112,32 @@ async def follow_broker_epoch() -> None:
 
 @app.timer(interval=settings.map_check_s)
 async def follow_map_in_force() -> None:
-    """Bring the read model to the map in force; the switch pauses counting while it re-sums."""
+    """Bring the read model to the map in force (the switch pauses counting while it re-sums),
+    and when it is in another map than before, however it got there (this timer, another
+    worker, ``tally06 org load`` or a rebuild), publish every unit's figures so that consumers of
+    the progress stream follow it into the new map."""
     async with (await runtime.pool()).acquire() as conn:
         switched = await switch_if_due(conn)
-    if switched is not None:
-        log.info("read_model_map_switched", map_id=switched.map_id, previous=switched.previous,
-                 rows=switched.rows, seconds=round(switched.seconds, 2))
+        if switched is not None:
+            log.info("read_model_map_switched", map_id=switched.map_id, previous=switched.previous,
+                     rows=switched.rows, seconds=round(switched.seconds, 2))
+        live = await read_model_map(conn)
+        seen = runtime.read_model_map
+        if seen is None:
+            seen = switched.previous if switched is not None else live
+        if live == seen or not settings.publish_progress:
+            runtime.read_model_map = live
+            return
+        now = dt.datetime.now(dt.UTC)
+        day = local_day(now)
+        daily = await conn.fetch("SELECT unit, day, metric, credited, claims, version FROM unit_daily "
+                                 "WHERE day = $1", day)
+        total = await conn.fetch("SELECT unit, metric, credited, claims, version FROM unit_total")
+    for key, value in snapshot_messages(daily, total, day, now):
+        delivery = await app.producer.send(PROGRESS.name, key, value, None, None, None)
+        delivery.add_done_callback(_count_failed_delivery)  # type: ignore[attr-defined]
+    runtime.read_model_map = live
+    log.info("progress_published_for_map", map_id=live, units=len({r["unit"] for r in total}))
 
 
 @app.timer(interval=5.0)

@@ -35,3 +35,24 @@ def progress_messages(
         }))
         for (unit, day), metrics in sorted(days.items())
     ]
+
+
+def snapshot_messages(
+    daily: Iterable[Mapping[str, Any]], total: Iterable[Mapping[str, Any]], day: dt.date, as_of: dt.datetime
+) -> list[tuple[bytes, bytes]]:
+    """One message per unit with its counters of ``day`` and cumulative: every unit's figures at
+    once, for consumers to follow the read model into another map."""
+    units: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    for row in total:
+        units[row["unit"]][row["metric"]] = _count(row)
+    today: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    for row in daily:
+        today[row["unit"]][row["metric"]] = _count(row)
+    stamp = as_of.isoformat()
+    return [
+        (progress_key(unit), orjson.dumps({
+            "schema_version": SCHEMA_VERSION, "unit": unit, "day": day.isoformat(),
+            "daily": today.get(unit, {}), "total": metrics, "as_of": stamp,
+        }))
+        for unit, metrics in sorted(units.items())
+    ]

@@ -33,6 +33,7 @@ class RebuildResult:
     events: int
     rows: int
     positions: dict[str, int]
+    map_id: int | None = None  # the map the view is summed in
 
 
 async def rebuild_counters(
@@ -69,6 +70,6 @@ async def rebuild_counters(
                 PROJECTION, keys, [positions[k] for k in keys])
             await conn.execute("UPDATE read_model_map SET map_id = $1", map_id)
         rows = len(deltas.unit_daily) + len(deltas.unit_total) + len(deltas.officer_daily) + len(deltas.officer_total)
-        return RebuildResult(done, rows, positions)
+        return RebuildResult(done, rows, positions, map_id)
     finally:
         await conn.close()

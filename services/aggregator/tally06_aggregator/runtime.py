@@ -17,6 +17,8 @@ class Runtime:
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
         self.broker_epoch: int | None = None
+        # The map the read model was in when last looked at (None: not yet looked).
+        self.read_model_map: int | None = None
 
     async def pool(self) -> asyncpg.Pool:
         async with self._lock:

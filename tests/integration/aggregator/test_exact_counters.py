@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import random
 import sys
+from collections.abc import Callable
 
 import asyncpg
 import httpx
@@ -26,6 +27,7 @@ class Field:
 
     def __init__(self, url: str, tokens: dict[str, str], seed: int = 6) -> None:
         self.url, self.tokens = url, tokens
+        self.teams = list(tokens)
         self.rng = random.Random(seed)
         self.citizens = [factories.citizen() for _ in range(300)]
         self.accepted: list[tuple[int, dict]] = []
@@ -60,7 +62,7 @@ class Field:
     async def stream(self, batches: int, size: int = 40, pause_s: float = 0.01) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
             for _ in range(batches):
-                team = self.rng.choice(TEAMS)
+                team = self.rng.choice(self.teams)
                 now = dt.datetime.now(dt.UTC)
                 if self.sent and self.rng.random() < 0.15:  # a phone resends an old batch
                     team, events = self.rng.choice(self.sent)
@@ -83,8 +85,9 @@ async def pipeline(broker, start_service, make_token) -> Field:
     return await field_for(ingest, make_token)
 
 
-async def assert_exact(database: str, field: Field, timeout_s: float = 90) -> None:
-    expected = ground_truth.count(field.accepted)
+async def assert_exact(database: str, field: Field, timeout_s: float = 90,
+                       units: Callable[[str], list[str]] = ground_truth.units_of) -> None:
+    expected = ground_truth.count(field.accepted, units)
     conn = await asyncpg.connect(database)
     try:
         for _ in range(int(timeout_s * 4)):

@@ -7,7 +7,7 @@ from tally06.contract.events import FACT_FIELDS, FactRows, ProgressChange
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.exceptions import UnknownSchema
 from tally06_aggregator.fold import Step, expand, fold
-from tally06_aggregator.progress import progress_messages
+from tally06_aggregator.progress import progress_messages, snapshot_messages
 
 
 def fact(seq, *, team="TH-03-C01-T1", officer="CA-1", day="2024-10-25", metric="activated_l1", credited=True):
@@ -97,6 +97,18 @@ def test_progress_messages_match_the_contract():
     assert key == b"TH-03"
     assert change.daily["activated_l1"].credited == 5
     assert change.total["activated_l1"].version == 10
+
+
+def test_a_snapshot_gives_every_unit_with_or_without_work_today():
+    day = dt.date(2025, 7, 1)
+    daily = [{"unit": "TH-M01", "day": day, "metric": "activated_l1", "credited": 2, "claims": 0, "version": 31}]
+    total = [{"unit": "TH-M01", "metric": "activated_l1", "credited": 70, "claims": 3, "version": 32},
+             {"unit": "TH", "metric": "activated_l1", "credited": 900, "claims": 9, "version": 33}]
+    changes = [ProgressChange.model_validate_json(value)
+               for _, value in snapshot_messages(daily, total, day, dt.datetime(2025, 7, 1, 3, tzinfo=dt.UTC))]
+    assert [(c.unit, c.day) for c in changes] == [("TH", day), ("TH-M01", day)]
+    assert changes[0].daily == {} and changes[0].total["activated_l1"].credited == 900
+    assert changes[1].daily["activated_l1"].credited == 2 and changes[1].total["activated_l1"].claims == 3
 
 
 def test_a_step_folds_on_arrival_from_the_positions_the_worker_expects():

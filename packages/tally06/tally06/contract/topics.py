@@ -23,9 +23,12 @@ PROGRESS = TopicSpec("tally06.progress.v1", partitions=6, config=(("retention.ms
 ALL_TOPICS = (FACTS, PROGRESS)
 
 
-def fact_key(district: str) -> bytes:
-    """Facts are keyed by district so that one district's facts stay in sequence order."""
-    return district.encode()
+def fact_key(unit: str) -> bytes:
+    """Facts are keyed by the commune their team was in when the event was stored (frozen in
+    ``events.fact_key``; district for facts stored before map versions): one key's facts stay in
+    sequence order, and a later reorganisation never moves a stored fact to another key, so the
+    projection's positions per key stay exact."""
+    return unit.encode()
 
 
 def progress_key(unit: str) -> bytes:

@@ -75,7 +75,10 @@ def reorganise(old: OrgMap, new: OrgRegistry, mapping: Sequence[MappingRow]) -> 
     problems: list[str] = []
     targets: dict[str, list[MappingRow]] = {}
     for row in mapping:
-        if row.old_code not in old.registry and row.old_code not in old.holders:
+        if row.old_code in old.holders and row.old_code not in old.registry:
+            problems.append(f"mapping row {row.row}: {row.old_code} is a code of an earlier map, whose work "
+                            f"{old.holders[row.old_code]} holds now; map {old.holders[row.old_code]}")
+        elif row.old_code not in old.registry:
             problems.append(f"mapping row {row.row}: old unit {row.old_code!r} is not in the map in force")
         if row.new_code not in new:
             problems.append(f"mapping row {row.row}: new unit {row.new_code!r} is not in the new map")
@@ -91,6 +94,10 @@ def reorganise(old: OrgMap, new: OrgRegistry, mapping: Sequence[MappingRow]) -> 
         if held is None:
             problems.append(f"team {team} has no team in the new map: keep its code, or map it to a "
                             "team with a 'rename' row")
+        elif held != team and team in new:
+            # Reusing a code would send the new team's events to the team holding the old one's.
+            problems.append(f"team {team} of the new map reuses the code of an earlier team whose work "
+                            f"{held} holds; give the new team another code")
         elif held != team:
             holders[team] = held
     for team, rows in targets.items():

@@ -1,4 +1,5 @@
-"""Focal points from CSV: ``unit_code,name,channel,address``."""
+"""Focal points from CSV: ``unit_code,name,channel,address``, for units of any level but teams
+(a country, a province, a district, a commune, a village)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.imports.row_errors import FirstRows, RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "name", "channel", "address")
-
-
-_KINDS = (UnitKind.PROVINCE, UnitKind.DISTRICT, UnitKind.COMMUNE)
 
 
 # Enough to catch a name or a phone number typed into the address column, not RFC 5322.
@@ -46,10 +44,9 @@ def parse_focal_points_csv(text: str, org: OrgRegistry) -> tuple[list[FocalPoint
         unit = org.get(unit_code)
         if unit is None:
             errors.append(RowError(line, "unit_code", f"{unit_code!r} is not a known unit"))
-        elif unit.kind not in _KINDS:
+        elif unit.kind is UnitKind.TEAM:
             errors.append(RowError(line, "unit_code", (
-                f"{unit_code} is a {unit.kind.value}; only communes, districts and the province "
-                "have focal points (a team's alerts go to its commune)")))
+                f"{unit_code} is a team; teams have no focal points (a team's alerts go to the unit above it)")))
         if not name:
             errors.append(RowError(line, "name", "is required"))
         if channel not in CHANNELS:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 
 from tally06.domain.calendar import Phase
-from tally06.domain.org import OrgRegistry
 from tally06.imports.row_errors import RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "phase", "starts", "ends", "goal")
 
 
-def parse_phases_csv(text: str, org: OrgRegistry) -> tuple[dict[str, list[Phase]], list[RowError]]:
-    """Rows of ``unit_code,phase,starts,ends,goal`` (dates YYYY-MM-DD); bad rows are reported."""
+def parse_phases_csv(text: str, org: Container[str]) -> tuple[dict[str, list[Phase]], list[RowError]]:
+    """Rows of ``unit_code,phase,starts,ends,goal`` (dates YYYY-MM-DD) naming units of ``org`` (a
+    map, or the codes of the maps the rows stay in force in); bad rows are reported."""
     rows, errors = csv_rows(text, CSV_COLUMNS)
     phases: dict[str, list[Phase]] = {}
     for line, (unit, name, starts, ends, goal) in rows:

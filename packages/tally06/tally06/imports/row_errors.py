@@ -29,8 +29,18 @@ def csv_rows(text: str, columns: Sequence[str]) -> tuple[list[tuple[int, tuple[s
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if tuple(reader.fieldnames or ()) != tuple(columns):
         return [], [RowError(1, "header", f"must be {','.join(columns)}")]
-    rows = [(line, tuple((row.get(c) or "").strip() for c in columns)) for line, row in enumerate(reader, start=2)]
+    rows = [(_first_line(reader.line_num, row), tuple((row.get(c) or "").strip() for c in columns))
+            for row in reader]
     return rows, []
+
+
+def _first_line(last_line: int, row: dict) -> int:
+    """The line a record starts on: the reader skips blank lines, and a quoted value may span
+    lines, so counting records would name the wrong row after either."""
+    values: list[str] = []
+    for value in row.values():  # a list holds the values beyond the header's columns
+        values.extend(value if isinstance(value, list) else [value or ""])
+    return last_line - sum(v.count("\n") for v in values)
 
 
 class FirstRows:

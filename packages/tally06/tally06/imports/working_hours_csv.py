@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Container
 
 from tally06.domain.calendar import UnitHours, WorkingHours
-from tally06.domain.org import OrgRegistry
 from tally06.imports.row_errors import FirstRows, RowError, csv_rows
 
 CSV_COLUMNS = ("unit_code", "starts", "ends")
@@ -26,8 +26,9 @@ def _time(text: str) -> dt.time:
     return dt.time(hour, minute)
 
 
-def parse_working_hours_csv(text: str, org: OrgRegistry) -> tuple[list[UnitHours], list[RowError]]:
-    """Rows of ``unit_code,starts,ends`` for any unit; bad rows are reported, never raised."""
+def parse_working_hours_csv(text: str, org: Container[str]) -> tuple[list[UnitHours], list[RowError]]:
+    """Rows of ``unit_code,starts,ends`` for any unit of ``org`` (a map, or the codes of the maps
+    the rows stay in force in); bad rows are reported, never raised."""
     lines, errors = csv_rows(text, CSV_COLUMNS)
     rows: list[UnitHours] = []
     first = FirstRows()

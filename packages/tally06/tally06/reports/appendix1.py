@@ -13,31 +13,33 @@ report for a past cutoff gives the same figures whenever it is run again, even a
 events (occurred before C, received after C) have arrived. Those late arrivals are listed as
 "corrections since a previous report" instead of silently changing the old figures.
 
-Targets are the campaign targets in force at the cutoff (``campaign_targets_at``).
+Counts are summed through the map the report is in (``reports.scope``): the map in force on the
+cutoff's local day unless another is asked for. An event counts for the row of the child unit
+under which its team's holder sits in that map, so the same cutoff gives the same table after
+any later reorganisation, and the rows can be the children of any unit: the districts of a 2023
+province, the communes of a two-tier one, the provinces under a country root, the villages or
+teams of a commune.
+
+Targets are the campaign targets in force at the cutoff (``campaign_targets_at``), rolled up the
+report's map: a row's target is its unit's own, else the sum of those below it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import asyncpg
 
 from tally06.domain.metrics import ACTIVATED
-from tally06.domain.org import OrgRegistry, UnitKind
+from tally06.domain.org import UnitKind
 from tally06.domain.pace import completion_pct, remaining
-from tally06.domain.targets import CampaignTarget
+from tally06.domain.targets import CampaignTarget, rollup_campaign_targets
 from tally06.reports.exceptions import ReportError
-from tally06.store.org import load_org
+from tally06.reports.scope import MapRef, ReportScope, check_aware, report_scope
 from tally06.store.targets import campaign_targets_at
-
-# Column of `events` naming a unit of each kind, and the kind of its children in a report.
-_COLUMN = {UnitKind.PROVINCE: "province", UnitKind.DISTRICT: "district",
-           UnitKind.COMMUNE: "commune", UnitKind.TEAM: "team"}
-_CHILD = {UnitKind.PROVINCE: UnitKind.DISTRICT, UnitKind.DISTRICT: UnitKind.COMMUNE,
-          UnitKind.COMMUNE: UnitKind.TEAM}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Appendix1Row:
     activated_total: int
     completion_pct: Decimal
     remaining: int
+    unit_kind: UnitKind | None = None  # None on the totals row
 
 
 @dataclass(frozen=True)
@@ -78,36 +81,37 @@ class Appendix1Report:
     total: Appendix1Row
     since: dt.datetime | None = None
     corrections: list[Correction] = field(default_factory=list)
+    map: MapRef | None = None  # the map the rows are units of
+    unit_kind: UnitKind | None = None
 
-
-def _aware(moment: dt.datetime, what: str) -> dt.datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ReportError(f"{what} needs a UTC offset, e.g. 2023-04-30T17:00+07:00")
-    return moment
+    @property
+    def levels(self) -> list[UnitKind]:
+        """The kinds of the rows' units, from the top down ("Cấp xã" for a two-tier province)."""
+        return sorted({r.unit_kind for r in self.rows if r.unit_kind is not None}, key=lambda k: k.rank)
 
 
 def assemble_appendix1(
     unit_code: str,
     unit_name: str,
-    children: list[tuple[str, str]],
+    children: Sequence[tuple[str, str] | tuple[str, str, UnitKind]],
     targets: Mapping[str, CampaignTarget],
     activated: Mapping[tuple[str, str], int],
     cutoff: dt.datetime,
 ) -> Appendix1Report:
     """Rows and totals from plain figures; pure, so the arithmetic is tested without a database.
 
-    ``children`` is (code, name) in report order; ``activated`` maps (unit, metric) to counts.
-    A unit without a target in force has target 0 (completion 100.00 by ``pace.completion_pct``).
-    The totals row sums the rows (including "remaining"); its % is summed activated / summed
-    target, as Appendix I prints it (137,881 / 3,243,976 = 4.25).
+    ``children`` is (code, name[, kind]) in report order; ``activated`` maps (unit, metric) to
+    counts. A unit without a target in force has target 0 (completion 100.00 by
+    ``pace.completion_pct``). The totals row sums the rows (including "remaining"); its % is
+    summed activated / summed target, as Appendix I prints it (137,881 / 3,243,976 = 4.25).
     """
     rows = []
-    for no, (code, name) in enumerate(children, start=1):
+    for no, (code, name, *kind) in enumerate(children, start=1):
         t = targets.get(code)
         tt, t1, t2 = (t.total, t.level1, t.level2) if t else (0, 0, 0)
         a1, a2 = activated.get((code, "activated_l1"), 0), activated.get((code, "activated_l2"), 0)
         rows.append(Appendix1Row(no, code, name, tt, t1, t2, a1, a2, a1 + a2,
-                                 completion_pct(a1 + a2, tt), remaining(a1 + a2, tt)))
+                                 completion_pct(a1 + a2, tt), remaining(a1 + a2, tt), kind[0] if kind else None))
 
     def total(attr: str) -> int:
         return sum(getattr(r, attr) for r in rows)
@@ -120,58 +124,65 @@ def assemble_appendix1(
     return Appendix1Report(unit_code, unit_name, cutoff, rows, totals)
 
 
+async def _counts_by_child(conn: asyncpg.Connection, scope: ReportScope, received_after: dt.datetime | None,
+                           occurred_by: dt.datetime, received_by: dt.datetime) -> dict[tuple[str, str], int]:
+    """Credited activations per (child of the unit, metric), through the scope's map.
+
+    The events are read per team code (``events_team_day`` index), then each code is counted in
+    the child of the unit that holds it in the map: the same as joining ``map_holders`` and
+    ``map_units`` on the team and taking the child from the holder's path.
+    """
+    rows = await conn.fetch(
+        "SELECT team, metric, count(*) AS n FROM events "
+        "WHERE team = ANY($1::text[]) AND credited AND metric = ANY($2::text[]) "
+        "AND occurred_at <= $3 AND received_at <= $4 "
+        "AND ($5::timestamptz IS NULL OR received_at > $5) GROUP BY 1, 2",
+        scope.team_codes(), list(ACTIVATED), occurred_by, received_by, received_after)
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        child = scope.child_holding(r["team"])
+        if child is not None:
+            counts[(child, r["metric"])] = counts.get((child, r["metric"]), 0) + r["n"]
+    return counts
+
+
 async def build_appendix1(
     conn: asyncpg.Connection,
     unit_code: str,
     cutoff: dt.datetime,
     since: dt.datetime | None = None,
     *,
-    org: OrgRegistry | None = None,
+    map_id: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Appendix1Report:
-    """Appendix I for the children of ``unit_code`` (province → districts, district → communes,
-    commune → teams) as of ``cutoff``; with ``since``, also the corrections that arrived after
-    that previous cutoff (and by ``cutoff``)."""
-    _aware(cutoff, "the cutoff")
+    """Appendix I for the children of ``unit_code`` (any unit but a team) as of ``cutoff``, in
+    the map in force on the cutoff's local day or in map ``map_id``; with ``since``, also the
+    corrections that arrived after that previous cutoff (and by ``cutoff``), per row of the same map."""
+    check_aware(cutoff, "the cutoff")
     if since is not None:
-        _aware(since, "the previous cutoff")
+        check_aware(since, "the previous cutoff")
         if since >= cutoff:
             raise ReportError("the previous cutoff must be before the cutoff")
     step = progress or (lambda _what: None)
-    org = org or await load_org(conn)
-    unit = org.get(unit_code)
-    if unit is None:
-        raise ReportError(f"unknown unit {unit_code!r}")
-    if unit.kind not in _CHILD:
+    step("the map")
+    scope = await report_scope(conn, unit_code, cutoff, map_id)
+    unit = scope.unit
+    if unit.kind is UnitKind.TEAM:
         raise ReportError(f"{unit_code} is a team: Appendix I lists the units under a unit")
-    children = sorted((u for u in org.children(unit_code)), key=lambda u: u.code)
-    own, child = _COLUMN[unit.kind], _COLUMN[_CHILD[unit.kind]]
+    children = scope.children()
     step("targets")
-    targets = await campaign_targets_at(conn, cutoff)
+    targets = rollup_campaign_targets(scope.map.registry, await campaign_targets_at(conn, cutoff))
     step("activations")
-    # `own`/`child` come from the fixed mapping above, never from input.
-    counts = await conn.fetch(
-        f"SELECT {child} AS unit, metric, count(*) AS n FROM events "
-        f"WHERE {own} = $1 AND credited AND metric = ANY($2::text[]) "
-        "AND occurred_at <= $3 AND received_at <= $3 GROUP BY 1, 2",
-        unit_code, list(ACTIVATED), cutoff)
-    report = assemble_appendix1(
-        unit.code, unit.name, [(u.code, u.name) for u in children], targets,
-        {(r["unit"], r["metric"]): r["n"] for r in counts}, cutoff)
+    counts = await _counts_by_child(conn, scope, None, cutoff, cutoff)
+    report = assemble_appendix1(unit.code, unit.name, [(u.code, u.name, u.kind) for u in children], targets,
+                                counts, cutoff)
+    report.map, report.unit_kind = scope.ref, unit.kind
     if since is not None:
         step("corrections")
-        late = await conn.fetch(
-            f"SELECT {child} AS unit, metric, count(*) AS n FROM events "
-            f"WHERE {own} = $1 AND credited AND metric = ANY($2::text[]) "
-            "AND occurred_at <= $3 AND received_at > $3 AND received_at <= $4 GROUP BY 1, 2",
-            unit_code, list(ACTIVATED), since, cutoff)
-        by_unit: dict[str, dict[str, int]] = {}
-        for r in late:
-            by_unit.setdefault(r["unit"], {})[r["metric"]] = r["n"]
+        late = await _counts_by_child(conn, scope, since, since, cutoff)
         report.since = since
         report.corrections = [
-            Correction(u.code, u.name, by_unit[u.code].get("activated_l1", 0),
-                       by_unit[u.code].get("activated_l2", 0))
-            for u in children if u.code in by_unit
+            Correction(u.code, u.name, late.get((u.code, "activated_l1"), 0), late.get((u.code, "activated_l2"), 0))
+            for u in children if (u.code, "activated_l1") in late or (u.code, "activated_l2") in late
         ]
     return report

@@ -1,7 +1,8 @@
 """Appendix I as an Excel workbook in the layout of plan 70, or as CSV.
 
 The workbook mirrors the printed table (and what ``targets_import.parse_targets_xlsx`` reads):
-title rows, a two-row header "STT | Đơn vị | Chỉ tiêu giao kích hoạt (Tổng số, Mức 1, Mức 2) |
+title rows (the unit and cutoff, then the level of the rows and the map they are units of), a
+two-row header "STT | Đơn vị | Chỉ tiêu giao kích hoạt (Tổng số, Mức 1, Mức 2) |
 Số lượng tài khoản đã kích hoạt (Mức 1, Mức 2, Tổng số) | Tỷ lệ hoàn thành (%) | Tổng số còn
 lại phải hướng dẫn kích hoạt và thu nhận", one row per unit, then "Tổng cộng". Counts are
 numbers shown with thousand separators (``#,##0``), the rate a number with 2 decimals
@@ -9,7 +10,8 @@ numbers shown with thousand separators (``#,##0``), the rate a number with 2 dec
 lists the late arrivals.
 
 CSV is the machine-readable twin: the column names of ``data/thanh_hoa_plan70_appendix1.csv``
-plus ``unit_code``; corrections go to ``<name>.corrections.csv`` next to it.
+plus ``unit_code``, then the row's unit kind and the map (id, first day in force); corrections
+go to ``<name>.corrections.csv`` next to it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.reports.appendix1 import Appendix1Report, Appendix1Row
+from tally06.reports.scope import level_vi
 
 TITLE = "PHỤ LỤC I"
 SUBTITLE = "CHỈ TIÊU HƯỚNG DẪN KÍCH HOẠT VÀ THU NHẬN HỒ SƠ ĐỊNH DANH ĐIỆN TỬ"
@@ -32,7 +35,7 @@ INT_FORMAT = "#,##0"
 PCT_FORMAT = "0.00"
 CSV_COLUMNS = ("no", "unit_code", "unit_name", "target_total", "target_level1", "target_level2",
                "activated_level1", "activated_level2", "activated_total", "completion_pct",
-               "remaining")
+               "remaining", "unit_kind", "map_id", "map_effective_from")
 CORRECTION_COLUMNS = ("unit_code", "unit_name", "activated_level1", "activated_level2",
                       "activated_total")
 TOTALS_LABEL = "Tổng cộng"
@@ -43,6 +46,16 @@ Progress = Callable[[int, int], None]
 def local_label(moment) -> str:  # noqa: ANN001 - datetime
     """The moment in Vietnam time, as the documents write it: "17:00 ngày 30/04/2023"."""
     return moment.astimezone(LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def map_line(report: Appendix1Report) -> str:
+    """The level of the rows and the map they are units of, as row 4 prints it:
+    "Cấp xã — bản đồ hành chính số 2, áp dụng từ ngày 01/07/2025"."""
+    parts = [level_vi(report.levels)] if report.levels else []
+    if report.map is not None:
+        parts.append(report.map.label_vi())
+    text = " — ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def row_values(row: Appendix1Row) -> list:
@@ -64,7 +77,8 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     for r, text in ((1, TITLE), (2, SUBTITLE),
-                    (3, f"{report.unit_name} — số liệu tính đến {local_label(report.cutoff)}")):
+                    (3, f"{report.unit_name} — số liệu tính đến {local_label(report.cutoff)}"),
+                    (4, map_line(report))):
         sheet.cell(r, 1, text).font = bold
         sheet.cell(r, 1).alignment = center
         sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=10)
@@ -96,6 +110,7 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
         fix.cell(1, 1, "Số liệu bổ sung đến muộn").font = bold
         fix.cell(2, 1, f"Kích hoạt xảy ra đến {local_label(report.since)}, nhận được sau thời điểm đó "
                        f"và đến {local_label(report.cutoff)}")
+        fix.cell(3, 1, map_line(report))
         for c, text in enumerate(("STT", "Đơn vị", "Mức 1", "Mức 2", "Tổng số"), start=1):
             fix.cell(4, c, text).font = bold
         for i, corr in enumerate(report.corrections, start=1):
@@ -118,6 +133,7 @@ def corrections_path(path: Path) -> Path:
 def write_appendix1_csv(report: Appendix1Report, path: Path, progress: Progress | None = None) -> list[Path]:
     """Write the table (and, with a previous cutoff, the corrections); returns the files."""
     rows = [*report.rows, report.total]
+    in_map = [report.map.id, report.map.effective_from.isoformat()] if report.map else ["", ""]
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
@@ -127,7 +143,8 @@ def write_appendix1_csv(report: Appendix1Report, path: Path, progress: Progress 
                 "" if totals else row.no, "" if totals else row.unit_code,
                 TOTALS_LABEL if totals else row.unit_name, row.target_total, row.target_level1,
                 row.target_level2, row.activated_level1, row.activated_level2,
-                row.activated_total, f"{row.completion_pct:.2f}", row.remaining])
+                row.activated_total, f"{row.completion_pct:.2f}", row.remaining,
+                row.unit_kind.value if row.unit_kind else "", *in_map])
             if progress:
                 progress(i + 1, len(rows))
     written = [path]

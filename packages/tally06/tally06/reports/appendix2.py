@@ -10,6 +10,11 @@ Personal data is opened from ``citizen_pii`` (AES-GCM) only to build the list. I
 (``038******234``, ``091****678``, initials of the name) unless the caller asks for clear data
 AND its role is allowed to see it (``CLEAR_ROLES``). Every export is written to the audit log
 by the caller (the CLI), refusals included.
+
+Both reports are made in a map like Appendix I (``reports.scope``): the map in force on the
+local day of the period's end unless another is asked for. The unit may be any unit of that
+map; its activations are those of the teams it holds there, and each is listed under the team of
+that map that holds its work (a renamed team's old code is shown as the new one).
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from tally06.contract.events import LOCAL_TZ
+from tally06.domain.metrics import ACTIVATED
 from tally06.domain.org import UnitKind
 from tally06.domain.pii import CitizenProtector, SealedPii, mask_cccd, mask_phone
-from tally06.reports.appendix1 import _COLUMN, ACTIVATED, _aware
 from tally06.reports.exceptions import ReportError
-from tally06.store.org import load_org
+from tally06.reports.scope import MapRef, check_aware, report_scope
 
 # Roles that may export clear CCCD, names and phones: the provincial / district police, who
 # run the spot checks ("kiểm tra xác suất"). Everybody else gets masked lists.
@@ -62,36 +67,30 @@ class Appendix2Report:
     period_to: dt.datetime
     clear: bool
     rows: list[Appendix2Row]
+    map: MapRef | None = None
+    unit_kind: UnitKind | None = None
 
 
 def may_see_clear(role: str) -> bool:
     return role in CLEAR_ROLES
 
 
-async def _unit(conn: asyncpg.Connection, unit_code: str):  # noqa: ANN202
-    unit = (await load_org(conn)).get(unit_code)
-    if unit is None:
-        raise ReportError(f"unknown unit {unit_code!r}")
-    return unit
-
-
 async def build_appendix2(
     conn: asyncpg.Connection, unit_code: str, period_to: dt.datetime,
     period_from: dt.datetime | None = None, *, protector: CitizenProtector, clear: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    map_id: int | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> Appendix2Report:
-    _aware(period_to, "the end of the period")
-    if period_from is not None and _aware(period_from, "the start of the period") >= period_to:
+    check_aware(period_to, "the end of the period")
+    if period_from is not None and check_aware(period_from, "the start of the period") >= period_to:
         raise ReportError("the period must start before it ends")
-    unit = await _unit(conn, unit_code)
-    column = _COLUMN[unit.kind]
+    scope = await report_scope(conn, unit_code, period_to, map_id)
     records = await conn.fetch(
-        f"SELECT e.seq, e.level, e.officer, e.team, e.occurred_at, e.citizen_key, p.key_id, p.sealed "
-        f"FROM events e LEFT JOIN citizen_pii p ON p.seq = e.seq "
-        f"WHERE e.{column} = $1 AND e.credited AND e.metric = ANY($2::text[]) "
+        "SELECT e.seq, e.level, e.officer, e.team, e.occurred_at, e.citizen_key, p.key_id, p.sealed "
+        "FROM events e LEFT JOIN citizen_pii p ON p.seq = e.seq "
+        "WHERE e.team = ANY($1::text[]) AND e.credited AND e.metric = ANY($2::text[]) "
         "AND e.occurred_at <= $3 AND e.received_at <= $3 "
         "AND ($4::timestamptz IS NULL OR e.occurred_at > $4) ORDER BY e.occurred_at, e.seq",
-        unit_code, list(ACTIVATED), period_to, period_from)
+        scope.team_codes(), list(ACTIVATED), period_to, period_from)
     rows = []
     for i, r in enumerate(records, start=1):
         if r["sealed"] is None:  # an event without stored personal data (e.g. a bulk baseline)
@@ -102,11 +101,12 @@ async def build_appendix2(
         if not clear:
             name, cccd = mask_name(name), mask_cccd(cccd) if cccd else ""
             phone = mask_phone(phone) if phone else ""
-        rows.append(Appendix2Row(i, name, cccd, phone, r["level"], r["officer"], r["team"],
+        rows.append(Appendix2Row(i, name, cccd, phone, r["level"], r["officer"], scope.map.holder(r["team"]),
                                  r["occurred_at"], i))
         if progress and (i % 500 == 0 or i == len(records)):
             progress(i, len(records))
-    return Appendix2Report(unit.code, unit.name, period_from, period_to, clear, rows)
+    unit = scope.unit
+    return Appendix2Report(unit.code, unit.name, period_from, period_to, clear, rows, scope.ref, unit.kind)
 
 
 @dataclass(frozen=True)
@@ -133,34 +133,48 @@ class TeamRow:
     citizens: int
 
 
+@dataclass
+class OfficerReport:
+    """The per-team and per-officer tables of a unit, and the map they are in."""
+
+    unit_code: str
+    unit_name: str
+    period_from: dt.datetime | None
+    period_to: dt.datetime
+    map: MapRef
+    teams: list[TeamRow]
+    officers: list[OfficerRow]
+
+
 async def build_officer_report(
     conn: asyncpg.Connection, unit_code: str, period_to: dt.datetime,
-    period_from: dt.datetime | None = None,
-) -> tuple[list[TeamRow], list[OfficerRow]]:
+    period_from: dt.datetime | None = None, *, map_id: int | None = None,
+) -> OfficerReport:
     """Per team and per officer of ``unit_code`` (same counting rule as Appendix II); teams
     without any activation are listed too (0 officers), since they are the ones to chase."""
-    _aware(period_to, "the end of the period")
-    unit = await _unit(conn, unit_code)
-    column = _COLUMN[unit.kind]
+    check_aware(period_to, "the end of the period")
+    scope = await report_scope(conn, unit_code, period_to, map_id)
+    # Per (team of the map, officer): a renamed team's old code counts in the team holding it.
     records = await conn.fetch(
-        f"SELECT team, officer, count(*) FILTER (WHERE metric = 'activated_l1') AS l1, "
-        "count(*) FILTER (WHERE metric = 'activated_l2') AS l2, count(DISTINCT citizen_key) AS citizens "
-        f"FROM events WHERE {column} = $1 AND credited AND metric = ANY($2::text[]) "
-        "AND occurred_at <= $3 AND received_at <= $3 "
-        "AND ($4::timestamptz IS NULL OR occurred_at > $4) GROUP BY team, officer ORDER BY team, officer",
-        unit_code, list(ACTIVATED), period_to, period_from)
+        "SELECT h.holder AS team, e.officer, count(*) FILTER (WHERE e.metric = 'activated_l1') AS l1, "
+        "count(*) FILTER (WHERE e.metric = 'activated_l2') AS l2, count(DISTINCT e.citizen_key) AS citizens "
+        "FROM events e JOIN map_holders h ON h.map_id = $1 AND h.team = e.team "
+        "WHERE e.team = ANY($2::text[]) AND e.credited AND e.metric = ANY($3::text[]) "
+        "AND e.occurred_at <= $4 AND e.received_at <= $4 "
+        "AND ($5::timestamptz IS NULL OR e.occurred_at > $5) GROUP BY 1, 2 ORDER BY 1, 2",
+        scope.map.id, scope.team_codes(), list(ACTIVATED), period_to, period_from)
     officers = [OfficerRow(r["team"], r["officer"], r["l1"], r["l2"], r["citizens"]) for r in records]
-    org = await load_org(conn)
-    teams_of_unit = sorted((u for u in org.units(UnitKind.TEAM) if unit.code in org.ancestors(u.code)),
-                           key=lambda u: u.code)
+    by_team: dict[str, list[OfficerRow]] = {}
+    for o in officers:
+        by_team.setdefault(o.team, []).append(o)
     teams = []
-    for team in teams_of_unit:
-        mine = [o for o in officers if o.team == team.code]
+    for team in scope.teams():
+        mine = by_team.get(team.code, [])
         teams.append(TeamRow(
             team.code, team.name, len(mine), sum(not o.meets_minimum for o in mine),
             sum(o.activated_level1 for o in mine), sum(o.activated_level2 for o in mine),
             sum(o.citizens for o in mine)))
-    return teams, officers
+    return OfficerReport(scope.unit.code, scope.unit.name, period_from, period_to, scope.ref, teams, officers)
 
 
 def local_time(moment: dt.datetime) -> str:

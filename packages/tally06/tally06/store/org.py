@@ -36,6 +36,26 @@ async def map_ids(conn: Conn) -> list[tuple[int, dt.date]]:
     return [(r["id"], r["effective_from"]) for r in rows]
 
 
+@dataclass(frozen=True)
+class MapVersion:
+    id: int
+    effective_from: dt.date
+    loaded_at: dt.datetime
+    source: str | None
+    units: dict[UnitKind, int]  # per kind, from the top down
+
+
+async def map_versions(conn: Conn) -> list[MapVersion]:
+    """Every map with when it was loaded and its units per kind, oldest first."""
+    rows = await conn.fetch(
+        "SELECT m.id, m.effective_from, m.loaded_at, m.source, array_agg(u.kind) AS kinds, array_agg(u.n) AS counts "
+        "FROM org_maps m LEFT JOIN (SELECT map_id, kind, count(*) AS n FROM map_units GROUP BY map_id, kind) u "
+        "ON u.map_id = m.id GROUP BY m.id ORDER BY m.effective_from, m.id")
+    return [MapVersion(r["id"], r["effective_from"], r["loaded_at"], r["source"], dict(sorted(
+        ((UnitKind(k), n) for k, n in zip(r["kinds"], r["counts"], strict=True) if k is not None),
+        key=lambda kv: kv[0].rank))) for r in rows]
+
+
 async def map_in_force(conn: Conn, day: dt.date | None = None) -> int | None:
     """The id of the map in force on a day (today when not given)."""
     return await conn.fetchval(
@@ -67,11 +87,12 @@ async def load_org(conn: Conn, day: dt.date | None = None) -> OrgRegistry:
 
 async def save_map(
     conn: asyncpg.Connection, registry: OrgRegistry, *, effective_from: dt.date | None = None,
-    mapping: Sequence[MappingRow] = (), source: str | None = None,
+    mapping: Sequence[MappingRow] = (), source: str | None = None, backdate: bool = False,
 ) -> SavedMap:
     """Add a map as a new version (the caller holds the transaction). The first map is in force
     from the beginning; a later one from ``effective_from`` (today by default), which may not
-    come before the latest map's. Loading the map in force again, unchanged, adds nothing."""
+    come before the latest map's, nor before today unless ``backdate`` (it would change reports
+    already made). Loading the map in force again, unchanged, adds nothing."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _MAP_LOCK)
     latest_id = await conn.fetchval("SELECT id FROM org_maps ORDER BY effective_from DESC, id DESC LIMIT 1")
     latest = await load_map(conn, latest_id) if latest_id is not None else None
@@ -81,6 +102,11 @@ async def save_map(
         effective, holders = effective_from or BEGINNING, {}
     else:
         effective = effective_from or today()
+        if effective < today() and not backdate:
+            # Reports for cutoffs from that day on are made in the map in force at the cutoff:
+            # a map taking effect in the past would change reports already handed out.
+            raise OrgError(f"a map taking effect on {effective}, before today, changes the reports for "
+                           f"cutoffs since then; load it with --backdate if that is what you want")
         if effective < latest.effective_from:
             raise OrgError(f"a map taking effect on {effective} would come before map {latest.id}, "
                            f"in force since {latest.effective_from}; maps are added in order")

@@ -19,6 +19,6 @@ async def read_model_backlog(conn: asyncpg.Connection) -> int:
     """
     return await conn.fetchval(
         "SELECT count(*) FROM events e LEFT JOIN projection_positions p "
-        "ON p.projection = 'counters' AND p.key = e.district "
+        "ON p.projection = 'counters' AND p.key = e.fact_key "
         "WHERE e.seq > (SELECT coalesce(min(position), 0) FROM projection_positions WHERE projection = 'counters') "
         "AND e.seq > coalesce(p.position, 0)")

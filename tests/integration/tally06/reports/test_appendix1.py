@@ -15,6 +15,7 @@ from tally06.contract.events import LOCAL_TZ
 from tally06.domain.targets import CampaignTarget
 from tally06.imports.reference import PLAN70_START, appendix1, appendix1_targets, demo_org
 from tally06.reports import build_appendix1
+from tally06.store.org import load_map
 from tally06.store.targets import save_campaign_targets
 from tests.support.cli import tally06
 
@@ -27,9 +28,11 @@ METRICS = ("activated_l1", "activated_l2", "installed", "collected_l2", "approve
 
 
 
-async def store(db, events: list[dict]) -> None:
+async def store(db, events: list[dict], map_id: int = 1) -> None:
     """Append events as ingest does: seq in arrival order, first claim per (citizen, metric)
-    credited (also in `credits`), later ones kept as duplicate claims."""
+    credited (also in `credits`), later ones kept as duplicate claims; each with its team's
+    lineage in map ``map_id`` (resolved through the map's holders) and keyed by its commune."""
+    org_map = await load_map(db, map_id)
     last = await db.fetchval("SELECT last_seq FROM event_seq")
     taken = {(r["citizen_key"], r["metric"]) for r in await db.fetch("SELECT citizen_key, metric FROM credits")}
     rows, credit_rows = [], []
@@ -43,16 +46,17 @@ async def store(db, events: list[dict]) -> None:
         level = None if e["metric"] == "installed" else int(e["metric"][-1])
         etype = {"installed": "app_installed", "collected": "registration_collected",
                  "approved": "application_approved", "activated": "account_activated"}[e["metric"].split("_")[0]]
-        team = e["team"]
-        commune, district = team.rsplit("-", 1)[0], team[:5]
+        lineage = org_map.lineage(e["team"])
         rows.append((last, uuid.uuid4(), "test", 1, etype, level, e["metric"], e["occurred_at"],
-                     e["occurred_at"].astimezone(LOCAL_TZ).date(), e["received_at"], "TH", district,
-                     commune, team, e["officer"], e["citizen"], e["credited"]))
+                     e["occurred_at"].astimezone(LOCAL_TZ).date(), e["received_at"], lineage.province,
+                     lineage.district, lineage.commune, e["team"], e["officer"], e["citizen"], e["credited"],
+                     lineage.key_unit, org_map.id, list(lineage.codes)))
     async with db.transaction():
         await db.executemany(
             "INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, "
             "occurred_at, day, received_at, province, district, commune, team, officer, citizen_key, "
-            "credited) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)", rows)
+            "credited, fact_key, map_id, lineage) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)", rows)
         await db.executemany("INSERT INTO credits (citizen_key, metric, seq) VALUES ($1,$2,$3)", credit_rows)
         await db.execute("UPDATE event_seq SET last_seq = $1", last)
 
@@ -188,7 +192,8 @@ async def test_past_cutoff_is_reproducible_and_late_arrivals_are_corrections(dat
     with path.open(encoding="utf-8-sig") as f:
         table = list(csv.reader(f))[1:]
     for want_row, have_row in zip(expected_sheet(everything, C2, targets_c2), table, strict=True):
-        assert have_row[2:] == [want_row[1], *[str(v) for v in want_row[2:8]], f"{want_row[8]:.2f}", str(want_row[9])]
+        assert have_row[2:] == [want_row[1], *[str(v) for v in want_row[2:8]], f"{want_row[8]:.2f}", str(want_row[9]),
+                                "district" if want_row[0] else "", "1", "2000-01-01"]
     with (tmp_path / "c2.corrections.csv").open(encoding="utf-8-sig") as f:
         assert len(list(csv.reader(f))) == len(want) + 1
 
@@ -232,10 +237,11 @@ async def test_reference_baseline_reproduces_appendix1(database, db, tmp_path):
                 await db.execute(
                     "INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, "
                     "occurred_at, day, received_at, province, district, commune, team, officer, "
-                    "citizen_key, credited) "
+                    "citizen_key, credited, fact_key, map_id, lineage) "
                     "SELECT (SELECT last_seq FROM event_seq) + i, gen_random_uuid(), 'baseline', 1, "
                     "'account_activated', $2::smallint, $3, $4, $5, $4, 'TH', $1, $1 || '-C01', $1 || '-C01-T1', "
-                    "'baseline', 'base-' || $1 || '-' || $3 || '-' || i, true "
+                    "'baseline', 'base-' || $1 || '-' || $3 || '-' || i, true, $1 || '-C01', 1, "
+                    "ARRAY['TH', $1, $1 || '-C01', $1 || '-C01-T1'] "
                     "FROM generate_series(1, $6::bigint) AS i",
                     d.code, level, f"activated_l{level}", baseline, baseline.date(), n)
                 await db.execute(

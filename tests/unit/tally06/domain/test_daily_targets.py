@@ -19,15 +19,23 @@ def test_valid_rows():
     assert targets == [DailyTarget("TH-03-C01-T1", "activated", 40), DailyTarget("TH-03-C01", "collected_l2", 120)]
 
 
+def test_any_level_may_have_a_daily_target():
+    text = HEADER + "TH,activated,9000\nTH-03,activated,400\nTH-03-C01,activated,40\nTH-03-C01-T1,activated,12\n"
+    targets, errors = parse_daily_targets_csv(text, demo_org())
+    assert errors == []
+    assert [t.unit_code for t in targets] == ["TH", "TH-03", "TH-03-C01", "TH-03-C01-T1"]
+
+
 def test_bad_rows_are_reported_with_row_and_field():
     text = HEADER + ("TH-03-C01-T1,activated,40\n"
-                     "TH-03,activated,40\n"          # a district: daily targets are for teams and communes
+                     "TH-99,activated,40\n"          # not a unit of the map
                      "TH-03-C01-T2,coffee,5\n"
                      "TH-03-C01-T3,activated,-1\n"
                      "TH-03-C01-T1,activated,41\n")
     targets, errors = parse_daily_targets_csv(text, demo_org())
     assert [t.unit_code for t in targets] == ["TH-03-C01-T1"]
     assert [(e.row, e.field) for e in errors] == [(3, "unit_code"), (4, "metric"), (5, "target"), (6, "unit_code")]
+    assert errors[0].message == "'TH-99' is not a known unit"
 
 
 def test_wrong_header():

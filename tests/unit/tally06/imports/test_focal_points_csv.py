@@ -64,3 +64,19 @@ def test_demo_rows_pass_the_csv_checks():
     rows = demo_focal_points(org)
     text = HEADER + "".join(f"{r.unit_code},{r.name},{r.channel},{r.address}\n" for r in rows)
     assert parse_focal_points_csv(text, org) == (rows, [])
+
+
+def test_focal_points_at_any_level_but_teams():
+    from tally06.domain.org import OrgRegistry, Unit
+
+    org = OrgRegistry([Unit("VN", "Việt Nam", UnitKind.COUNTRY, None),
+                       Unit("CT", "Thành phố Cần Thơ", UnitKind.PROVINCE, "VN"),
+                       Unit("CT-X1", "Phường Ninh Kiều", UnitKind.COMMUNE, "CT"),
+                       Unit("CT-X1-V1", "Khu vực 1", UnitKind.VILLAGE, "CT-X1"),
+                       Unit("CT-X1-V1-T1", "Tổ công tác 1", UnitKind.TEAM, "CT-X1-V1")])
+    text = HEADER + ("VN,Trực ban Bộ Công an,console,VN\n"
+                     "CT-X1-V1,Trưởng khu vực,email,kv1@example.vn\n"
+                     "CT-X1-V1-T1,Tổ trưởng,email,t1@example.vn\n")
+    rows, errors = parse_focal_points_csv(text, org)
+    assert [r.unit_code for r in rows] == ["VN", "CT-X1-V1"]
+    assert [(e.row, e.field) for e in errors] == [(4, "unit_code")] and "is a team" in errors[0].message

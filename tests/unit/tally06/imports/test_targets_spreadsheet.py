@@ -192,3 +192,69 @@ def test_row_numbers_name_the_districts_of_the_org_s_own_province():
     assert report.errors == []
     assert [(t.unit_code, t.unit_name, t.total) for t in report.targets] == [
         ("HN-01", "Quận Ba Đình", 100), ("HN-02", "Quận Hoàn Kiếm", 50)]
+
+
+TWO_TIER = OrgRegistry([
+    Unit("TH", "Tỉnh Thanh Hóa", UnitKind.PROVINCE, None),
+    # listed out of code order: row numbers follow the codes, as Appendix I lists them
+    Unit("TH-X003", "Xã Quảng Phú", UnitKind.COMMUNE, "TH"),
+    Unit("TH-X001", "Phường Hạc Thành", UnitKind.COMMUNE, "TH"),
+    Unit("TH-X002", "Phường Hàm Rồng", UnitKind.COMMUNE, "TH"),
+    Unit("TH-X004", "Xã Tân Phúc", UnitKind.COMMUNE, "TH"),
+    Unit("TH-X005", "Xã Tân Phúc", UnitKind.COMMUNE, "TH"),  # a name two communes share
+    Unit("TH-X001-T1", "Tổ công tác 1", UnitKind.TEAM, "TH-X001"),
+])
+
+
+def test_a_two_tier_province_s_sheet_names_its_communes_in_row_order():
+    rows = [[1, "Phường Hạc Thành", 1000, 800, 200],
+            [2, None, 500, 400, 100],                     # by number only: the 2nd commune by code
+            [None, "Xã Quảng Phú", 300, 200, 100],        # by name only
+            [5, "Xã Tân Phúc", 90, 80, 10]]               # a shared name: the number tells which
+    report = parse_targets_xlsx(appendix_workbook(rows, (1890, 1480, 410)), TWO_TIER)
+    assert report.errors == [] and report.totals_row is not None and report.totals_row.agrees
+    assert [(t.unit_code, t.unit_name, t.total) for t in report.targets] == [
+        ("TH-X001", "Phường Hạc Thành", 1000), ("TH-X002", "Phường Hàm Rồng", 500),
+        ("TH-X003", "Xã Quảng Phú", 300), ("TH-X005", "Xã Tân Phúc", 90)]
+
+
+def test_a_two_tier_sheet_s_conflicts_and_unknown_numbers_are_row_errors():
+    rows = [[2, "Xã Quảng Phú", 10, 5, 5],           # 2 is Hàm Rồng
+            [None, "Xã Tân Phúc", 10, 5, 5],         # two communes have that name
+            [9, None, 10, 5, 5]]                     # there are 5 communes
+    report = parse_targets_xlsx(appendix_workbook(rows, None), TWO_TIER)
+    assert report.targets == []
+    assert report.errors == [
+        RowError(5, "unit_code", "TH-X002 by number is Phường Hàm Rồng, but 'Xã Quảng Phú' is TH-X003"),
+        RowError(6, "unit_code", "'Xã Tân Phúc' is the name of TH-X004, TH-X005: give the row's number (STT)"),
+        RowError(7, "unit_code", "no unit numbered 9 under TH (it has 5)"),
+    ]
+
+
+NATIONAL = OrgRegistry([
+    Unit("VN", "Việt Nam", UnitKind.COUNTRY, None),
+    Unit("TH", "Tỉnh Thanh Hóa", UnitKind.PROVINCE, "VN"),
+    Unit("TH-01", "Thành phố Thanh Hóa", UnitKind.DISTRICT, "TH"),
+    Unit("TH-02", "Thị xã Bỉm Sơn", UnitKind.DISTRICT, "TH"),
+    Unit("CT", "Thành phố Cần Thơ", UnitKind.PROVINCE, "VN"),
+    Unit("CT-X1", "Phường Ninh Kiều", UnitKind.COMMUNE, "CT"),
+    Unit("CT-X2", "Phường Sóc Trăng", UnitKind.COMMUNE, "CT"),
+])
+
+
+def test_with_several_provinces_a_sheet_says_whose_it_is():
+    text = "no,unit_name,target_total,target_level1,target_level2\n1,,100,60,40\n2,Phường Sóc Trăng,50,20,30\n"
+    with pytest.raises(TargetsImportError, match="several provinces"):
+        parse_targets_csv(text, NATIONAL)
+    report = parse_targets_csv(text, NATIONAL, unit="CT")
+    assert report.errors == []
+    assert [(t.unit_code, t.total) for t in report.targets] == [("CT-X1", 100), ("CT-X2", 50)]
+    assert [t.unit_code for t in parse_targets_csv(text.replace("Phường Sóc Trăng", ""), NATIONAL, "TH").targets] == [
+        "TH-01", "TH-02"]
+    # the country's own sheet numbers its provinces; codes work at any level without a sheet unit
+    assert [t.unit_code for t in parse_targets_csv(text.replace("Phường Sóc Trăng", ""), NATIONAL, "VN").targets] == [
+        "CT", "TH"]
+    by_code = "unit_code,target_total,target_level1,target_level2\nVN,10,5,5\nTH-01,4,2,2\nCT-X2,3,2,1\n"
+    assert [t.unit_code for t in parse_targets_csv(by_code, NATIONAL).targets] == ["VN", "TH-01", "CT-X2"]
+    with pytest.raises(TargetsImportError, match="not a unit with units under it"):
+        parse_targets_csv(text, NATIONAL, unit="XX")

@@ -9,11 +9,14 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from tally06.domain.org import UnitKind
+from tally06.domain.org_maps import BEGINNING
 from tally06.imports.reference import PROVINCE_CODE, PROVINCE_NAME, appendix1, appendix1_targets, demo_org
 from tally06.imports.targets_spreadsheet import parse_targets_csv, parse_targets_xlsx
 from tally06.reports import assemble_appendix1, write_appendix1
 from tally06.reports.appendix1 import Correction
 from tally06.reports.appendix1_writers import CSV_COLUMNS, HEAD_SUB, HEAD_TOP, HEADER_ROW, corrections_path
+from tally06.reports.scope import MapRef
 
 CUTOFF = dt.datetime(2023, 3, 24, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
@@ -24,8 +27,10 @@ def reference_report():
     for d in rows:
         activated[(d.code, "activated_l1")] = d.activated_level1
         activated[(d.code, "activated_l2")] = d.activated_level2
-    return assemble_appendix1(PROVINCE_CODE, PROVINCE_NAME, [(d.code, d.name) for d in rows],
-                              {t.unit_code: t for t in appendix1_targets()}, activated, CUTOFF)
+    report = assemble_appendix1(PROVINCE_CODE, PROVINCE_NAME, [(d.code, d.name, UnitKind.DISTRICT) for d in rows],
+                                {t.unit_code: t for t in appendix1_targets()}, activated, CUTOFF)
+    report.map, report.unit_kind = MapRef(1, BEGINNING), UnitKind.PROVINCE
+    return report
 
 
 def test_reference_rows_reproduce_appendix1():
@@ -69,6 +74,7 @@ def test_xlsx_layout_every_cell_and_reads_back_as_targets(tmp_path):
     assert [sheet.cell(HEADER_ROW, c).value for c in range(1, 11)] == list(HEAD_TOP)
     assert [sheet.cell(HEADER_ROW + 1, c).value for c in range(1, 11)] == list(HEAD_SUB)
     assert "17:00" not in sheet.cell(3, 1).value and "00:00 ngày 24/03/2023" in sheet.cell(3, 1).value
+    assert sheet.cell(4, 1).value == "Cấp huyện — bản đồ hành chính số 1, áp dụng từ đầu"
     first = HEADER_ROW + 2
     for i, ref in enumerate(appendix1()):
         got = [sheet.cell(first + i, c).value for c in range(1, 11)]
@@ -102,8 +108,9 @@ def test_csv_every_field_and_corrections_file(tmp_path):
     for ref, got in zip(appendix1(), rows[1:28], strict=True):
         assert got == [str(ref.no), ref.code, ref.name, str(ref.target_total), str(ref.target_level1),
                        str(ref.target_level2), str(ref.activated_level1), str(ref.activated_level2),
-                       str(ref.activated_total), ref.completion_pct, str(ref.remaining)]
-    assert rows[28][:4] == ["", "", "Tổng cộng", "3243976"] and rows[28][-2:] == ["4.25", "3106095"]
+                       str(ref.activated_total), ref.completion_pct, str(ref.remaining),
+                       "district", "1", "2000-01-01"]
+    assert rows[28][:4] == ["", "", "Tổng cộng", "3243976"] and rows[28][-5:] == ["4.25", "3106095", "", "1", "2000-01-01"]
     with corrections_path(path).open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f))[1] == ["TH-02", "Thị xã Bỉm Sơn", "3", "1", "4"]
     parsed = parse_targets_csv(path.read_text(encoding="utf-8-sig"), demo_org())

@@ -82,5 +82,16 @@ ALTER TABLE events ADD COLUMN lineage text[];
 UPDATE events SET fact_key = district, lineage = ARRAY[province, district, commune, team];
 ALTER TABLE events ALTER COLUMN fact_key SET NOT NULL;
 ALTER TABLE events ALTER COLUMN lineage SET NOT NULL;
-ALTER TABLE events ALTER COLUMN map_id DROP DEFAULT;
 CREATE INDEX events_team_day ON events (team, day);
+
+-- An ingest of the release before map versions may still be running during an upgrade: its
+-- events get the key and lineage of their district-era columns (the WHEN clause keeps the
+-- function off the path of current ingests, which fill both).
+CREATE FUNCTION events_fill_map_columns() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.fact_key := coalesce(NEW.fact_key, NEW.district);
+    NEW.lineage := coalesce(NEW.lineage, ARRAY[NEW.province, NEW.district, NEW.commune, NEW.team]);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER events_fill_map_columns BEFORE INSERT ON events
+    FOR EACH ROW WHEN (NEW.fact_key IS NULL OR NEW.lineage IS NULL) EXECUTE FUNCTION events_fill_map_columns();
