@@ -50,6 +50,7 @@ class WallboardRuntime:
     sign_in_limits: TokenBuckets = field(init=False)
     reports: Reports = field(init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
+    _read_model_map: int | None = field(default=None, repr=False)
     _protector: CitizenProtector | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +65,7 @@ class WallboardRuntime:
         pool = await create_pool(settings.database_url, min_size=2, max_size=settings.pool_size)
         hub = Hub()
         clock = clock_from_setting(settings.clock)
+        read_model = await read_model_map(pool)
         runtime = cls(
             settings=settings,
             pool=pool,
@@ -77,6 +79,7 @@ class WallboardRuntime:
             sessions=Sessions(pool, session_key(settings.auth_secret, settings.hmac_key), settings.session_ttl_s,
                               settings.account_cache_s),
         )
+        runtime._read_model_map = read_model
         watch = AlertWatch(pool, hub, settings.alerts_poll_s)
         runtime._tasks = [asyncio.create_task(coro) for coro in
                           (runtime.feed.run(), watch.run(), runtime._follow_live_map())]
@@ -102,9 +105,13 @@ class WallboardRuntime:
 
     async def check_live_map(self) -> bool:
         """Load the read model's map if it is not the one held; True when it changed."""
-        if await read_model_map(self.pool) == self.tree.map_id:
+        # Compared with what read_model_map said last time, not with the tree's id: before any
+        # read model the live map is the map in force, and it would be reloaded on every check.
+        read_model = await read_model_map(self.pool)
+        if read_model == self._read_model_map:
             return False
         tree = Tree.of_map(await load_live_map(self.pool))
+        self._read_model_map = read_model
         if tree.map_id == self.tree.map_id:
             return False
         previous, self.tree = self.tree.map_id, tree

@@ -49,7 +49,7 @@ async def appendix1(
     if runtime.reports.unit(unit).kind == UnitKind.TEAM:
         raise InvalidRequest("unit", f"{unit} is a team: Appendix I lists the units under a unit")
     request, name = _request(runtime, principal, unit, cutoff, since, "phu-luc-1", format)
-    return await _export(runtime, lambda conn: request.appendix1(conn, org=runtime.tree.org), name, format)
+    return await _export(runtime, request.appendix1, name, format)
 
 
 def _unit(runtime: Runtime, principal: User, unit: str | None) -> str:
