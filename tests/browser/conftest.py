@@ -257,15 +257,8 @@ async def _seed_national(database: str, today: dt.date) -> dict[str, str]:
 
 
 async def _national_operator(database: str) -> str:
-    """A province operator moved to the country root: ``store.users.create_user`` still checks a
-    single kind per role, though the domain allows a country (``ROLE_UNIT_KINDS``)."""
-    username = await make_user(database, Role.PROVINCE_OPERATOR, "TQ", username="quoc-gia-operator")
-    conn = await asyncpg.connect(database)
-    try:
-        await conn.execute("UPDATE users SET unit = 'VN' WHERE username = $1", username)
-    finally:
-        await conn.close()
-    return username
+    """A province operator at the country root."""
+    return await make_user(database, Role.PROVINCE_OPERATOR, "VN", username="quoc-gia-operator")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ nothing of the dissolved units (their focal points read nothing; their level is 
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 
 import httpx
 import pytest
@@ -137,6 +139,20 @@ async def test_the_read_api_and_open_streams_follow_a_map_switch(
         assert [u["code"] for u in (await api.get("/v1/units", headers=users["kept"])).json()] == ["HB-D2-X1"]
         kept = (await api.get("/v1/units/HB-D2-X1/progress", headers=users["kept"])).json()
         assert [u["code"] for u in kept["path"]] == ["VN", "HB", "HB-D2-X1"]
+
+        # The record of the old map stays readable: Appendix I of a dissolved district, in map 1,
+        # for those at or above it there, with every activation its communes' teams made.
+        old = {"unit": "HB-D1", "map": 1, "format": "csv"}
+        report = await api.get("/v1/reports/appendix1", params=old)
+        assert report.status_code == 200, report.text
+        rows = {r["unit_code"]: int(r["activated_total"]) for r in csv.DictReader(io.StringIO(report.text))
+                if r["unit_code"]}
+        in_map1 = Truth(count(field.accepted, MAP), today)
+        assert rows == {c: in_map1.cumulative(c) for c in ("HB-D1-X1", "HB-D1-X2")}
+        assert (await api.get("/v1/reports/appendix1", params=old, headers=users["district"])).status_code == 200
+        assert (await api.get("/v1/reports/appendix1", params=old, headers=users["kept"])).status_code == 403
+        missing = await api.get("/v1/reports/appendix1", params={**old, "map": 99})
+        assert missing.status_code == 404 and missing.json()["detail"][0]["field"] == "unit"
 
 
 async def _kinds_map(api: httpx.AsyncClient, map_id: int) -> bool:

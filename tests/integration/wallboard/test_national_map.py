@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 from fractions import Fraction
 
-import asyncpg
 import httpx
 import pytest
 
@@ -64,18 +63,8 @@ def daily_of(code: str, the_map: Map = MAP) -> int | None:
 
 
 async def make_user_at(database: str, role: Role, unit: str) -> str:
-    """A user of a role at a unit. ``tally06.store.users.create_user`` still checks one kind per
-    role and refuses a province operator at the country root, which the domain now allows
-    (``ROLE_UNIT_KINDS``): such a user is made at a province and moved to the country."""
-    if unit != "VN":
-        return await make_user(database, role, unit)
-    username = await make_user(database, role, "TQ")
-    conn = await asyncpg.connect(database)
-    try:
-        await conn.execute("UPDATE users SET unit = 'VN' WHERE username = $1", username)
-    finally:
-        await conn.close()
-    return username
+    """A user of a role at a unit (a province operator may sit at the country root)."""
+    return await make_user(database, role, unit)
 
 
 async def start_stack(start_service, own_broker, tmp_path, today: dt.date) -> tuple:

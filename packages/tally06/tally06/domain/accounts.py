@@ -56,17 +56,6 @@ def role_unit_problem(role: Role, unit: str, kind: UnitKind) -> str | None:
     return f"a {role} belongs to a {allowed}, and {unit} is a {kind}"
 
 
-# The one kind each role was first made for. Only ``tally06.store.users`` still reads it, so it
-# refuses a province operator at a country root; it is to call ``role_unit_problem`` instead.
-ROLE_UNIT_KIND = {
-    Role.TEAM_LEAD: UnitKind.TEAM,
-    Role.COMMUNE_FOCAL: UnitKind.COMMUNE,
-    Role.DISTRICT_FOCAL: UnitKind.DISTRICT,
-    Role.PROVINCE_OPERATOR: UnitKind.PROVINCE,
-    Role.ADMIN: UnitKind.PROVINCE,
-}
-
-
 # Focal points acknowledge the alerts of their subtree; the province operator watches them all.
 ACKNOWLEDGING_ROLES = frozenset({Role.COMMUNE_FOCAL, Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
 

@@ -79,6 +79,11 @@ async def load_map(conn: Conn, map_id: int | None = None, *, day: dt.date | None
     return OrgMap(head["id"], head["effective_from"], registry, {r["team"]: r["holder"] for r in holders})
 
 
+async def unit_path(conn: Conn, code: str, map_id: int) -> list[str] | None:
+    """Codes from the map's root down to a unit of that map, or None when the map has no such unit."""
+    return await conn.fetchval("SELECT path FROM map_units WHERE map_id = $1 AND code = $2", map_id, code)
+
+
 async def load_org(conn: Conn, day: dt.date | None = None) -> OrgRegistry:
     """The units of the map in force on a day (today when not given); empty before any load."""
     found = await load_map(conn, day=day)

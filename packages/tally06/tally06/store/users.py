@@ -11,8 +11,9 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tally06.domain.accounts import ROLE_UNIT_KIND, Role, SignIn, SignInResult, User, lock_seconds
+from tally06.domain.accounts import Role, SignIn, SignInResult, User, lock_seconds, role_unit_problem
 from tally06.domain.exceptions import UserError
+from tally06.domain.org import UnitKind
 
 _hasher = PasswordHasher()
 
@@ -41,11 +42,16 @@ def _password_hash(password: str) -> str:
 
 async def create_user(conn: asyncpg.Connection | asyncpg.Pool, username: str, display_name: str, role: Role,
                       unit: str, password: str) -> User:
-    kind = await conn.fetchval("SELECT kind FROM units WHERE code = $1", unit)
+    # A user reads the subtree of a unit of the map live figures are in; `units` keeps every
+    # code ever, including units an earlier map dissolved.
+    kind = await conn.fetchval(
+        "SELECT kind FROM map_units WHERE code = $1 AND map_id = "
+        "coalesce((SELECT map_id FROM read_model_map), (SELECT max(id) FROM org_maps))", unit)
     if kind is None:
-        raise UserError("unit", f"no unit {unit!r}")
-    if kind != ROLE_UNIT_KIND[role]:
-        raise UserError("unit", f"a {role} belongs to a {ROLE_UNIT_KIND[role]}, and {unit} is a {kind}")
+        raise UserError("unit", f"no unit {unit!r} in the map in force")
+    problem = role_unit_problem(role, unit, UnitKind(kind))
+    if problem is not None:
+        raise UserError("unit", problem)
     try:
         row = await conn.fetchrow(
             f"INSERT INTO users (username, display_name, role, unit, password_hash) VALUES ($1, $2, $3, $4, $5) "

@@ -15,12 +15,13 @@ import asyncpg
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from tally06.contract.events import local_day
 from tally06.domain.accounts import CLEAR_PII_ROLES
-from tally06.domain.org import UnitKind
 from tally06.reports import ReportError
 from tally06.reports.export import Export, ExportRequest
+from tally06.store.org import map_in_force, unit_path
 from tally06_wallboard.deps import Runtime, User
-from tally06_wallboard.exceptions import Forbidden, InvalidRequest
+from tally06_wallboard.exceptions import Forbidden, InvalidRequest, NotFound
 from tally06_wallboard.schemas import ErrorBody
 from tally06_wallboard.scope import default_unit, readable
 
@@ -42,28 +43,44 @@ async def appendix1(
                                       "default the user's own")] = None,
     cutoff: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
     since: Annotated[dt.datetime | None, Query(description="a previous report's cutoff: list corrections")] = None,
+    map: MapId = None,  # noqa: A002 - the query parameter's public name
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the query parameter's public name
 ) -> Response:
     """The corrections since ``since`` come as a second sheet of the .xlsx (the CSV holds the table only)."""
-    unit = _unit(runtime, principal, unit)
-    if runtime.reports.unit(unit).kind == UnitKind.TEAM:
-        raise InvalidRequest("unit", f"{unit} is a team: Appendix I lists the units under a unit")
-    request, name = _request(runtime, principal, unit, cutoff, since, "phu-luc-1", format)
+    request, name = await _request(runtime, principal, unit, cutoff, since, map, "phu-luc-1", format)
     return await _export(runtime, request.appendix1, name, format)
 
 
-def _unit(runtime: Runtime, principal: User, unit: str | None) -> str:
-    """The asked unit, else the user's own, if readable."""
+MapId = Annotated[int | None, Query(ge=1, description="the map the report is in (`tally06 org maps`); "
+                                    "default the map in force at the cutoff")]
+
+
+async def _unit(runtime: Runtime, principal: User, unit: str | None, at: dt.datetime, map_id: int | None) -> str:
+    """The asked unit, else the user's own, if readable. A unit of the live map is checked in it;
+    one only an earlier map has (a district dissolved since) is readable by the users at or
+    above it in the report's map."""
     unit = default_unit(principal, unit)
-    readable(runtime.reports, principal, unit, "unit")
+    if runtime.reports.tree().get(unit) is not None and map_id is None:
+        readable(runtime.reports, principal, unit, "unit")
+        return unit
+    async with runtime.pool.acquire() as conn:
+        in_map = map_id or await map_in_force(conn, local_day(at))
+        path = await unit_path(conn, unit, in_map) if in_map is not None else None
+    if path is None:
+        raise NotFound("unit", f"no unit {unit!r} in map {in_map}")
+    if principal.unit not in path:
+        raise Forbidden("unit", f"{unit} is outside your units ({principal.unit})")
     return unit
 
 
-def _request(runtime: Runtime, principal: User, unit: str, cutoff: dt.datetime | None, since: dt.datetime | None,
-             prefix: str, format: str) -> tuple[ExportRequest, str]:  # noqa: A002
+async def _request(runtime: Runtime, principal: User, unit: str | None, cutoff: dt.datetime | None,
+                   since: dt.datetime | None, map_id: int | None, prefix: str,
+                   format: str) -> tuple[ExportRequest, str]:  # noqa: A002
     at = _period(runtime, cutoff, since)
+    unit = await _unit(runtime, principal, unit, at, map_id)
     name = f"{prefix}_{unit}_{at.astimezone(dt.UTC):%Y%m%dT%H%M}Z.{format}"
-    return ExportRequest(principal.username, principal.role.value, unit, at, since, f"download:{name}"), name
+    return ExportRequest(principal.username, principal.role.value, unit, at, since, f"download:{name}",
+                         map_id), name
 
 
 async def _export(runtime: Runtime, build: Callable[[asyncpg.Connection], Awaitable[Export]], name: str,
@@ -72,8 +89,14 @@ async def _export(runtime: Runtime, build: Callable[[asyncpg.Connection], Awaita
         try:
             export = await build(conn)
         except ReportError as exc:
-            raise InvalidRequest("cutoff", str(exc)) from exc
+            raise InvalidRequest(_field_of(str(exc)), str(exc)) from exc
     return _download(export, name, format)
+
+
+def _field_of(problem: str) -> str:
+    """The request field a report's refusal is about (its messages name the unit or the map)."""
+    lowered = problem.lower()
+    return "unit" if "unit" in lowered or "team" in lowered else "map" if "map" in lowered else "cutoff"
 
 
 def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
@@ -109,10 +132,10 @@ async def appendix2(
     runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
     clear: Annotated[bool, Query(
         description="clear CCCD, names and phones: district and provincial police only")] = False,
+    map: MapId = None,  # noqa: A002
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
 ) -> Response:
-    request, name = _request(runtime, principal, _unit(runtime, principal, unit), cutoff, since,
-                             "phu-luc-2", format)
+    request, name = await _request(runtime, principal, unit, cutoff, since, map, "phu-luc-2", format)
     if clear and principal.role not in CLEAR_PII_ROLES:
         await request.refuse_clear(runtime.pool)
         raise Forbidden("clear", f"a {principal.role} may not see clear personal data (refused and logged)")
@@ -129,7 +152,8 @@ async def appendix2(
 )
 async def officers(
     runtime: Runtime, principal: User, unit: Unit = None, cutoff: Cutoff = None, since: Since = None,
+    map: MapId = None,  # noqa: A002
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002
 ) -> Response:
-    request, name = _request(runtime, principal, _unit(runtime, principal, unit), cutoff, since, "can-bo", format)
+    request, name = await _request(runtime, principal, unit, cutoff, since, map, "can-bo", format)
     return await _export(runtime, request.officers, name, format)

@@ -1,6 +1,6 @@
 """Which units a role may be attached to, on the maps a deployment uses today."""
 
-from tally06.domain.accounts import ROLE_UNIT_KIND, ROLE_UNIT_KINDS, Role, lock_seconds, role_fits, role_unit_problem
+from tally06.domain.accounts import ROLE_UNIT_KINDS, Role, lock_seconds, role_fits, role_unit_problem
 from tally06.domain.org import UnitKind
 
 COUNTRY, PROVINCE, DISTRICT, COMMUNE, VILLAGE, TEAM = (UnitKind.COUNTRY, UnitKind.PROVINCE, UnitKind.DISTRICT,
@@ -42,8 +42,7 @@ def test_a_district_focal_point_needs_a_district():
 
 
 def test_the_single_kind_each_role_was_made_for_is_one_of_its_kinds():
-    assert set(ROLE_UNIT_KINDS) == set(ROLE_UNIT_KIND) == set(Role)
-    assert all(ROLE_UNIT_KIND[role] in ROLE_UNIT_KINDS[role] for role in Role)
+    assert set(ROLE_UNIT_KINDS) == set(Role)
 
 
 def test_lockout_doubles_to_a_cap():
