@@ -8,8 +8,6 @@ through the org code it checks.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -18,9 +16,9 @@ import asyncpg
 
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
 from tally06.domain.org_maps import Change, MappingRow
-from tally06.store.database import migrate
 from tally06.store.org import save_org
-from tests.support.ground_truth import metric
+from tests.support import ground_truth
+from tests.support.databases import empty_database
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -113,33 +111,7 @@ class Map:
 def count(accepted: list[tuple[int, dict]], the_map: Map) -> dict[str, Counter]:
     """Counters per unit as ``tests.support.ground_truth.count`` makes them, summed up this map's
     paths (credit to the first acceptance of a citizen and metric)."""
-    credited: set[tuple[str, str]] = set()
-    unit_daily: Counter = Counter()
-    unit_total: Counter = Counter()
-    for _, event in sorted(accepted, key=lambda item: item[0]):
-        m = metric(event)
-        pair = (event["citizen"]["id_number"], m)
-        kind = "claims" if pair in credited else "credited"
-        credited.add(pair)
-        day = dt.datetime.fromisoformat(event["occurred_at"]).astimezone(VN).date()
-        for unit in the_map.path(event["team"]):
-            unit_daily[(unit, day, m, kind)] += 1
-            unit_total[(unit, m, kind)] += 1
-    return {"unit_daily": unit_daily, "unit_total": unit_total}
-
-
-async def empty_database(server: str, prefix: str = "t_") -> str:
-    """A new, migrated database without any map (``tests.support.databases.create_database``
-    loads the 2023 demo map)."""
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = f"{server}/{name}"
-    await migrate(dsn)
-    return dsn
+    return ground_truth.count(accepted, the_map.path)
 
 
 async def national_database(server: str, rows: list[Row]) -> str:

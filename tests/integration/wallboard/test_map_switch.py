@@ -14,29 +14,22 @@ import httpx
 import pytest
 
 from tally06.domain.accounts import Role
-from tally06.domain.targets import CampaignTarget, DailyTarget
 from tally06.store.org import save_map
-from tally06.store.targets import save_campaign_targets, save_daily_targets
 from tests.integration.wallboard.expected import Truth, shown
 from tests.integration.wallboard.test_national_map import (
-    DAILY,
     DAYS_LEFT,
-    GOALS,
     MAP,
-    PLAN,
     ROWS,
     SHARE,
     codes,
     daily_of,
     goal_of,
-    make_user_at,
-    post_plan,
-    start_stack,
+    posted_stack,
 )
-from tests.integration.wallboard.test_read_api import Field, wait_for
+from tests.integration.wallboard.test_read_api import wait_for
 from tests.support import factories
-from tests.support.national_map import VN, Map, count, hb_two_tier, national_database, registry
-from tests.support.sessions import bearer
+from tests.support.national_map import Map, count, hb_two_tier, national_database, registry
+from tests.support.sessions import bearer, make_user
 from tests.support.sse import sse_events
 
 # HB becomes two-tier: its districts are dissolved, X1 and X2 of HB-D1 merge into HB-X12 (their
@@ -70,16 +63,8 @@ async def until(check, timeout_s: float = 20) -> None:
 
 async def test_the_read_api_and_open_streams_follow_a_map_switch(
         own_broker, database, db, start_service, make_token, tmp_path):
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    today = now.astimezone(VN).date()
-    await save_campaign_targets(db, [CampaignTarget(u, u, *g) for u, g in GOALS.items()], source="test",
-                                valid_from=now - dt.timedelta(days=30))
-    await save_daily_targets(db, [DailyTarget(t, "activated", DAILY) for t in MAP.teams()], source="test",
-                             valid_from=today - dt.timedelta(days=30))
-    ingest, wallboard = await start_stack(start_service, own_broker, tmp_path, today)
-    field = Field(ingest.url, {team: await make_token(team) for team in {t for t, _, _ in PLAN}})
-    await post_plan(field, PLAN, today, now)
-    users = {who: await bearer(wallboard.url, await make_user_at(database, role, unit)) for who, role, unit in [
+    now, today, wallboard, field = await posted_stack(db, start_service, own_broker, make_token, tmp_path)
+    users = {who: await bearer(wallboard.url, await make_user(database, role, unit)) for who, role, unit in [
         ("hb", Role.PROVINCE_OPERATOR, "HB"), ("district", Role.DISTRICT_FOCAL, "HB-D1"),
         ("merged", Role.COMMUNE_FOCAL, "HB-D1-X1"), ("kept", Role.COMMUNE_FOCAL, "HB-D2-X1")]}
 

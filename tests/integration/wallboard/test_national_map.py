@@ -62,11 +62,6 @@ def daily_of(code: str, the_map: Map = MAP) -> int | None:
     return DAILY * len(teams) if teams else None
 
 
-async def make_user_at(database: str, role: Role, unit: str) -> str:
-    """A user of a role at a unit (a province operator may sit at the country root)."""
-    return await make_user(database, role, unit)
-
-
 async def start_stack(start_service, own_broker, tmp_path, today: dt.date) -> tuple:
     clock = tmp_path / "clock"
     clock.write_text(dt.datetime.combine(today, dt.time(15, 0), VN).isoformat())
@@ -106,8 +101,8 @@ def check_ranking(answer: dict, truth: Truth, today: dt.date, by_completion: boo
     assert got == {c: (now[c], start[c], start[c] - now[c]) for c in units}
 
 
-async def test_two_provinces_under_a_country_scopes_rankings_and_figures(
-        own_broker, database, db, start_service, make_token, tmp_path):
+async def posted_stack(db, start_service, own_broker, make_token, tmp_path) -> tuple:
+    """Targets set, the services started and the plan's events posted: (now, today, wallboard, field)."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     today = now.astimezone(VN).date()
     await save_campaign_targets(db, [CampaignTarget(u, u, *g) for u, g in GOALS.items()], source="test",
@@ -117,13 +112,19 @@ async def test_two_provinces_under_a_country_scopes_rankings_and_figures(
     ingest, wallboard = await start_stack(start_service, own_broker, tmp_path, today)
     field = Field(ingest.url, {team: await make_token(team) for team in {t for t, _, _ in PLAN}})
     await post_plan(field, PLAN, today, now)
+    return now, today, wallboard, field
+
+
+async def test_two_provinces_under_a_country_scopes_rankings_and_figures(
+        own_broker, database, db, start_service, make_token, tmp_path):
+    now, today, wallboard, field = await posted_stack(db, start_service, own_broker, make_token, tmp_path)
     truth = Truth(count(field.accepted, MAP), today)
 
     users = {
-        "country": await make_user_at(database, Role.PROVINCE_OPERATOR, "VN"),
-        "hb": await make_user_at(database, Role.PROVINCE_OPERATOR, "HB"),
-        "tq-commune": await make_user_at(database, Role.COMMUNE_FOCAL, "TQ-X01"),
-        "hb-district": await make_user_at(database, Role.DISTRICT_FOCAL, "HB-D1"),
+        "country": await make_user(database, Role.PROVINCE_OPERATOR, "VN"),
+        "hb": await make_user(database, Role.PROVINCE_OPERATOR, "HB"),
+        "tq-commune": await make_user(database, Role.COMMUNE_FOCAL, "TQ-X01"),
+        "hb-district": await make_user(database, Role.DISTRICT_FOCAL, "HB-D1"),
     }
     own = {"country": "VN", "hb": "HB", "tq-commune": "TQ-X01", "hb-district": "HB-D1"}
     headers = {who: await bearer(wallboard.url, name) for who, name in users.items()}
