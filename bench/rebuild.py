@@ -43,12 +43,13 @@ class StoredEvents:
     truth: GroundTruth
 
 
-async def load_events(dsn: str, count: int) -> GroundTruth:
-    """Copy ``count`` synthetic events into the event store; returns their ground truth."""
+async def load_events(dsn: str, count: int, days: int = 14) -> GroundTruth:
+    """Copy ``count`` synthetic events spread over ``days`` into the event store; returns their
+    ground truth."""
     truth = GroundTruth()
     conn = await asyncpg.connect(dsn)
     try:
-        rows = synthetic_rows(count)
+        rows = synthetic_rows(count, days=days)
         while chunk := list(islice(rows, 50_000)):
             for r in chunk:
                 truth.add(r)
@@ -63,9 +64,9 @@ async def load_events(dsn: str, count: int) -> GroundTruth:
     return truth
 
 
-async def run_rebuild(bench: Bench, count: int) -> tuple[dict[str, float], StoredEvents]:
+async def run_rebuild(bench: Bench, count: int, days: int = 14) -> tuple[dict[str, float], StoredEvents]:
     dsn = await bench.fresh_database()
-    truth = await load_events(dsn, count)
+    truth = await load_events(dsn, count, days)
     started = time.perf_counter()
     result = await rebuild_counters(dsn)
     elapsed = time.perf_counter() - started
