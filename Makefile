@@ -20,8 +20,10 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 
 install: $(STAMP)
 
+# Starts in the 2023 map of 27 districts and moves to the two-tier map of 166 communes while
+# the devices post (a home that holds the two-tier map already stays in it).
 demo: install
-	$(VENV)/bin/tally06 up --demo
+	$(VENV)/bin/tally06 up --demo --demo-map 2023
 
 up: install
 	$(VENV)/bin/tally06 up

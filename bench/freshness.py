@@ -5,11 +5,12 @@ so a sender or a server that falls behind does not hide the delay (no coordinate
 
 Two places are watched at once:
 - the wallboard's read API (``GET /v1/units/{province}/children``: cumulative activations plus
-  duplicate claims per district), when the wallboard can run here: a post is visible once its
-  district's figure reaches the count of every event of that district up to the post's last
-  sequence number;
+  duplicate claims per district of the bench's map, the 2023 demo map), when the wallboard can
+  run here: a post is visible once its district's figure reaches the count of every event of
+  that district up to the post's last sequence number;
 - the read model in PostgreSQL: a post is visible once the aggregator has committed the
-  district's position at or past the post's last sequence number (counters and position commit
+  position of the post's fact key (the team's commune: facts are keyed and their positions
+  kept per commune) at or past the post's last sequence number (counters and position commit
   in one transaction).
 The headline percentiles are the read API's when it ran, else the read model's
 (``visible_in`` says which).
@@ -50,7 +51,8 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 @dataclass
 class Post:
     n: int
-    district: str
+    district: str  # whose read-API figure shows it
+    key: str  # whose projection position shows it (the fact key: the commune)
     size: int
     scheduled: float
     seq: int = 0
@@ -86,7 +88,7 @@ class Visibility:
             self.pending_api.add(post.n)
 
     def see_positions(self, positions: dict[str, int], now: float) -> None:
-        for n in [n for n in self.pending_model if positions.get(self.posts[n].district, 0) >= self.posts[n].seq]:
+        for n in [n for n in self.pending_model if positions.get(self.posts[n].key, 0) >= self.posts[n].seq]:
             self.pending_model.discard(n)
             self.model.append(now - self.posts[n].scheduled)
 
@@ -132,7 +134,7 @@ async def open_loop(client: aiohttp.ClientSession, conn: asyncpg.Connection, boa
     start = time.perf_counter() + 0.2
 
     async def send(n: int, body: Body) -> None:
-        post = Post(n, body.district, len(body.events), start + n * interval)
+        post = Post(n, body.district, body.fact_key, len(body.events), start + n * interval)
         await asyncio.sleep(max(0.0, post.scheduled - time.perf_counter()))
         seen.sent(post)
         async with client.post("/v1/events", data=body.content, headers=workload.headers(body)) as response:

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.components import Bench, Service
 from tally06.contract.topics import TopicSpec
-from tally06.domain.org import UnitKind
+from tally06.domain.org import Lineage, UnitKind
 from tally06.imports.reference import demo_org
 from tally06.kit.topic_admin import ensure_topics
 from tally06.store.device_tokens import issue_token
@@ -57,7 +57,20 @@ class Body:
 
     @property
     def district(self) -> str:
-        return self.team.split("-C")[0]
+        """The team's district in the bench's map (the 2023 demo map): what the read API ranks."""
+        return _lineage(self.team).district or ""
+
+    @property
+    def fact_key(self) -> str:
+        """The key its facts are published and counted under: the team's commune."""
+        return _lineage(self.team).key_unit
+
+
+def _lineage(team: str) -> Lineage:
+    lineage = demo_org().lineage(team)
+    if lineage is None:
+        raise ValueError(f"{team} is not a team of the demo map")
+    return lineage
 
 
 class Workload:

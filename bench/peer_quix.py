@@ -1,12 +1,13 @@
-"""Peer stream processor: a Quix Streams application counting the facts per district, on the same
-broker and the same facts topic content as the aggregator replay, in the same run.
+"""Peer stream processor: a Quix Streams application counting the facts per message key (the
+fact key: a commune), on the same broker and the same facts topic content as the aggregator
+replay, in the same run.
 
 It runs in its own process (``python -m bench.peer_quix``), as the aggregator does, and prints one
 JSON line. Throughput is measured as the replay's is, between the first and the last message
 processed; the figure including start-up and group join is reported as well.
 
 Work per message (``--work count``): decode the columnar fact batch (``decode_fact_rows``, as the
-aggregator does) and add its row count to the district's count in Quix state (RocksDB, with a
+aggregator does) and add its row count to the key's count in Quix state (RocksDB, with a
 changelog topic, at-least-once). ``--work fold`` instead folds the rows with the aggregator's own
 in-memory fold, like the bare consumer baseline, to separate the cost of the work from the cost
 of the framework.
@@ -54,7 +55,7 @@ def run_peer(bootstrap: str, count: int, state_dir: str, work: str, timeout_s: f
     topic = app.topic(FACTS.name, value_deserializer="bytes", key_deserializer="str")
     sdf = app.dataframe(topic)
     seen = {"rows": 0, "messages": 0, "first": None, "last": None}
-    per_district: dict[str, int] = {}
+    per_key: dict[str, int] = {}
     fold: dict[str, Any] = {"tally": Tally(), "positions": {}}
 
     def mark(rows: int) -> None:
@@ -71,7 +72,7 @@ def run_peer(bootstrap: str, count: int, state_dir: str, work: str, timeout_s: f
         key, rows, _ = decode_fact_rows(value)
         total = state.get("facts", 0) + len(rows)
         state.set("facts", total)
-        per_district[key] = total
+        per_key[key] = total
         mark(len(rows))
 
     def fold_rows(value: bytes) -> None:
@@ -99,7 +100,7 @@ def run_peer(bootstrap: str, count: int, state_dir: str, work: str, timeout_s: f
         result |= {"eps": seen["rows"] / (last - first), "with_startup_eps": seen["rows"] / (stopped - launched),
                    "first_message_after_s": first - launched}
     if work == "count":
-        result["per_district"] = per_district
+        result["per_key"] = per_key
     try:
         import psutil
 

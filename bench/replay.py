@@ -1,6 +1,10 @@
 """Replay benchmark: the aggregator counting 1,000,000 facts into PostgreSQL, next to a bare
 aiokafka consumer loop doing the same counting in memory over the same messages, and next to a
-peer stream processor (Quix Streams, ``bench.peer_quix``) counting the same facts per district.
+peer stream processor (Quix Streams, ``bench.peer_quix``) counting the same facts per key.
+
+Facts are published as the relay publishes them: keyed by the commune each was stored with
+(``events.fact_key``), carrying their map and lineage (facts v2); the aggregator's positions
+are per commune too.
 
 The notifier and the wallboard, where they can run, start after the aggregator's replay on the
 same database and broker, read what it left (progress stream, read model), and their memory is
@@ -148,13 +152,15 @@ async def aggregator_replay(bench: Bench, dsn: str, last: dict[str, int], count:
 
 
 def check_peer(peer: dict[str, Any], per_key: dict[str, int]) -> dict[str, Any]:
-    """The peer's counts must be the published ones, or its speed means nothing."""
+    """The peer's counts per key (commune) must be the published ones, or its speed means
+    nothing."""
     if "error" in peer or not peer.get("complete"):
         return peer
-    counted = peer.pop("per_district", None)
+    counted = peer.pop("per_key", None)
     if counted is not None and counted != per_key:
-        wrong = {k: (counted.get(k), v) for k, v in per_key.items() if counted.get(k) != v}
-        return {**peer, "error": f"peer counted wrong per district (got, expected): {wrong}"}
+        wrong = {k: (counted.get(k), per_key.get(k)) for k in per_key.keys() | counted.keys()
+                 if counted.get(k) != per_key.get(k)}
+        return {**peer, "error": f"peer counted wrong per key (got, expected): {wrong}"}
     return peer
 
 

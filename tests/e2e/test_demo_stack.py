@@ -1,9 +1,11 @@
 """`tally06 up --demo` end to end: embedded database and broker, services, simulator; events
-reach the event store, the topic and the counters; SIGTERM stops everything cleanly."""
+reach the event store, the topic and the counters in the two-tier map, or in the 2023 map and
+then through a reorganisation; SIGTERM stops everything cleanly."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import signal
@@ -12,10 +14,14 @@ import subprocess
 import sys
 
 import asyncpg
+import httpx
 
-from tally06.imports.reference import demo_org
+from tally06.domain.org import UnitKind
+from tally06.imports.reference import demo_org, two_tier_communes, two_tier_org
 from tally06.kit.ports import free_port, port_is_free
 from tally06.simulator.plan import TeamRole, plan_teams
+from tally06.store.device_tokens import issue_token
+from tests.support import factories
 from tests.support.kafka import read_facts
 from tests.support.services import LOG_DIR
 
@@ -27,7 +33,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
+def _launch(tmp_path, *options: str, backfill_hours: int = 10,
+            env: dict[str, str] | None = None) -> tuple[subprocess.Popen, dict[str, int], object]:
     ports = {"ingest": free_port(), "aggregator": free_port(), "relay": free_port(), "pg": free_port(),
              "kafka": free_port(), "notifier": free_port(), "wallboard": free_port()}
     log_path = tmp_path / "demo-stack.log"
@@ -37,9 +44,24 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
          "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]),
          "--relay-port", str(ports["relay"]), "--pg-port", str(ports["pg"]),
          "--notifier-port", str(ports["notifier"]), "--wallboard-port", str(ports["wallboard"]),
-         "--kafka-port", str(ports["kafka"]), "--speed", "3000", "--backfill-hours", "10"],
-        env=_env(), stdout=log, stderr=subprocess.STDOUT,
+         "--kafka-port", str(ports["kafka"]), "--speed", "3000", "--backfill-hours", str(backfill_hours), *options],
+        env={**_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
     )
+    return process, ports, log
+
+
+def _stop(process: subprocess.Popen, log, log_path, name: str = "demo-stack.log") -> int:
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(60)
+    log.close()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy(log_path, LOG_DIR / name)
+    return code
+
+
+async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
+    process, ports, log = _launch(tmp_path)
+    log_path = tmp_path / "demo-stack.log"
     try:
         dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
         row = None
@@ -54,7 +76,9 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
                 row = await conn.fetchrow(
                     "SELECT (SELECT last_seq FROM event_seq) AS stored, position, "
                     "(SELECT count(*) FROM daily_targets) AS daily, "
-                    "(SELECT sum(total) FROM campaign_targets) AS campaign, "
+                    # The targets of the live map's units: the two-tier communes' shares.
+                    "(SELECT sum(t.total) FROM campaign_targets t JOIN map_units u ON u.code = t.unit "
+                    " AND u.map_id = (SELECT map_id FROM read_model_map)) AS campaign, "
                     "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
                     "FROM relay_state")
             except asyncpg.PostgresError:
@@ -67,7 +91,9 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
         assert (row["daily"], row["campaign"]) == (501, 3_243_976)
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
         assert len(facts) >= 500
-        assert {f["lineage"][1] for f in facts} <= {f"TH-{n:02d}" for n in range(1, 28)}
+        # The demo runs in the two-tier map: province → commune → team.
+        assert {f["lineage"][1] for f in facts} <= {c.code for c in two_tier_communes()}
+        assert {len(f["lineage"]) for f in facts} == {3}
         await _alerts_fire_for_lagging_teams(dsn)
         for _ in range(30):  # the terminal report runs every 5 s
             if "🔔" in log_path.read_text(errors="replace"):
@@ -75,13 +101,88 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
             await asyncio.sleep(0.5)
         assert "🔔" in log_path.read_text(errors="replace")
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(60)
-        log.close()
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log_path, LOG_DIR / "demo-stack.log")
+        code = _stop(process, log, log_path)
     assert code == 0
     assert all(port_is_free("127.0.0.1", p) for p in ports.values())
+
+
+async def test_demo_from_the_2023_map_reorganises_while_devices_post(tmp_path):
+    """--demo-map 2023: districts at start; then the two-tier map takes effect today, the read
+    model is re-summed in it while the simulator keeps posting, and the 2023 Appendix I for a
+    cutoff before the switch comes out the same."""
+    # A morning of work before the switch is enough, and keeps the test short; ingest looks for
+    # a new map every 2 s instead of 30.
+    process, ports, log = _launch(tmp_path, "--demo-map", "2023", "--switch-after", "2", backfill_hours=5,
+                                  env={"TALLY06_ORG_REFRESH_S": "2"})
+    log_path = tmp_path / "demo-stack.log"
+    try:
+        for _ in range(180):
+            await asyncio.sleep(0.5)
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            if "history carried over" in log_path.read_text(errors="replace"):
+                break
+        text = log_path.read_text(errors="replace")
+        assert "reorganised" in text and "map 1 → map 2" in text, text[-3000:]
+        assert "before the switch: unchanged" in " ".join(text.split()), text[-3000:]
+        dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
+        await _a_post_after_the_switch_counts_in_the_new_commune(dsn, f"http://127.0.0.1:{ports['ingest']}")
+        await _the_read_model_sums_in_the_two_tier_map(dsn)
+    finally:
+        code = _stop(process, log, log_path, "demo-stack-reorganised.log")
+    assert code == 0
+
+
+async def _a_post_after_the_switch_counts_in_the_new_commune(dsn: str, ingest_url: str) -> None:
+    """Ingest goes on: a team of a merged 2023 commune posts, and its fact carries the new map."""
+    team = "TH-01-C01-T1"
+    merged = next(c for c in two_tier_communes() if "TH-01-C01" in c.old_communes)
+    conn = await asyncpg.connect(dsn)
+    try:
+        token = (await issue_token(conn, team, "e2e"))[1]
+        # The demo's clock may run behind the wall's: events just before the latest one stored.
+        moment = await conn.fetchval("SELECT max(occurred_at) FROM events") - dt.timedelta(minutes=1)
+        async with httpx.AsyncClient(base_url=ingest_url, timeout=30) as client:
+            for _ in range(20):  # until ingest has picked up the new map
+                answer = (await client.post(
+                    "/v1/events", json={"events": [factories.event(team=team, occurred_at=moment)]},
+                    headers={"Authorization": f"Bearer {token}"})).raise_for_status().json()
+                assert answer["totals"]["accepted"] == 1, answer
+                seq = answer["results"][0]["seq"]
+                row = await conn.fetchrow("SELECT fact_key, map_id, lineage FROM events WHERE seq = $1", seq)
+                if row["map_id"] == 2:
+                    break
+                await asyncio.sleep(0.5)
+        assert (row["fact_key"], row["map_id"], row["lineage"]) == (merged.code, 2, ["TH", merged.code, team])
+        for _ in range(60):
+            position = await conn.fetchval("SELECT position FROM projection_positions WHERE key = $1", merged.code)
+            if position is not None and position >= seq:
+                return
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"the post after the switch (seq {seq}) was not counted under {merged.code}")
+    finally:
+        await conn.close()
+
+
+async def _the_read_model_sums_in_the_two_tier_map(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT map_id FROM read_model_map") == 2
+        # One snapshot: the aggregator writes officer and unit rows in one transaction.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            officers = await conn.fetch("SELECT team, sum(credited + claims) AS n FROM officer_total GROUP BY team")
+            units = {r["unit"]: r["n"] for r in await conn.fetch(
+                "SELECT unit, sum(credited + claims) AS n FROM unit_total GROUP BY unit")}
+    finally:
+        await conn.close()
+    # Ground truth: every team's work, wherever it was counted, summed up the two-tier map.
+    org, expected = two_tier_org(), {}
+    for row in officers:
+        for unit in org.lineage(row["team"]).codes:
+            expected[unit] = expected.get(unit, 0) + row["n"]
+    assert units == expected
+    merged = next(c for c in two_tier_communes() if len(c.old_communes) > 1)
+    assert units[merged.code] == sum(r["n"] for r in officers if r["team"].rsplit("-", 1)[0] in merged.old_communes)
+    assert not set(units) & {u.code for u in demo_org().units(UnitKind.DISTRICT)}
 
 
 async def _alerts_fire_for_lagging_teams(dsn: str) -> None:

@@ -9,8 +9,13 @@ import httpx
 
 from bench.freshness import board_figures, open_loop, signed_in_board
 from bench.ingest import Workload, issue_tokens
+from bench.rebuild import StoredEvents, load_events
+from bench.reorg import run_reorg
 from bench.replay import bare_consumer, publish_like_the_relay
+from bench.synthetic import synthetic_rows
+from tally06.imports.reference import two_tier_communes
 from tally06.kit.topic_admin import ensure_topics
+from tally06_aggregator.rebuild import rebuild_counters
 
 
 async def test_replay_publishes_and_the_bare_consumer_counts(own_broker):
@@ -49,3 +54,22 @@ async def test_freshness_open_loop_times_posts_to_the_read_model_and_the_board(o
         await conn.close()
     assert result["samples"] == 4 and result["read_model"]["samples"] == 4
     assert 0 < result["p50"] <= result["p99"] < 60_000
+
+
+async def test_reorg_section_switches_the_rebuilt_read_model_to_the_two_tier_map(database):
+    truth = await load_events(database, 4_000)
+    await rebuild_counters(database)
+    result = await run_reorg(StoredEvents(database, 4_000, truth), rebuild_s=1.0)
+    assert result["maps"] == [1, 2] and result["switch_rows"] > 0 and result["checked_rows"] > 0
+    assert result["switch_s"] > 0 and result["plain_resum_s"] > 0 and result["plain_resum_rows"] > 0
+    # Independently of the section's own check: the merged commune holds both 2023 communes' events.
+    merged = next(c for c in two_tier_communes() if len(c.old_communes) > 1)
+    expected = sum(1 for r in synthetic_rows(4_000) if r["commune"] in merged.old_communes)
+    conn = await asyncpg.connect(database)
+    try:
+        got = await conn.fetchval("SELECT sum(credited + claims) FROM unit_total WHERE unit = $1", merged.code)
+        assert await conn.fetchval("SELECT sum(credited + claims) FROM unit_total WHERE unit = 'TH'") == 4_000
+        assert not await conn.fetchval("SELECT count(*) FROM unit_total WHERE unit = 'TH-01'")  # no district now
+    finally:
+        await conn.close()
+    assert got == expected > 0

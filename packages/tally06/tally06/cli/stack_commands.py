@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tally06.cli.context import console, fail, progress_bar, settings
+from tally06.imports.reference import DemoMap
 from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
@@ -17,7 +18,14 @@ from tally06.store.database import ensure_database, migrate
 
 
 def up(
-    demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the 27 districts")] = False,
+    demo: Annotated[bool, typer.Option(help="Also run the field-device simulator for the demo's 501 teams")] = False,
+    demo_map: Annotated[DemoMap, typer.Option(
+        help="The map the demo starts in: Thanh Hóa's two-tier map (166 communes under the province) "
+             "or the 2023 map of 27 districts, which moves to the two-tier map after --switch-after")
+    ] = DemoMap.TWO_TIER,
+    switch_after: Annotated[float, typer.Option(
+        help="With --demo-map 2023: seconds after the simulator caught up with now until the two-tier "
+             "map is loaded, taking effect today (negative: stay in the 2023 map)")] = 30.0,
     ingest_port: int = 8061,
     wallboard_port: int = 8062,
     aggregator_port: int = 8063,
@@ -42,7 +50,7 @@ def up(
         home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
         relay_port=relay_port, notifier_port=notifier_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
-        demo=demo,
+        demo=demo, demo_map=demo_map, switch_after=switch_after,
     )
     try:
         asyncio.run(run_stack(Stack(config), console, demo=demo, seed=seed, speed=speed,

@@ -2,9 +2,12 @@
 
 Plan 70 hands the districts their Appendix I targets and expects the remainder done by the end
 of phase 3; communes then give every team a DAILY target (the Sầm Sơn letter). So a team's
-daily target is its district's remaining accounts shared over the district's teams and the
-campaign days. Teams do not all keep pace: most run near target, some lag badly (those are the
-ones the notifier must alert on) and a few go quiet for hours every day.
+daily target is its area's remaining accounts shared over the area's teams and the campaign
+days, where the area is the nearest unit above the team that has a target: the district in the
+2023 map, the commune in the two-tier map (whose targets are shared out of Appendix I by
+teams, so a team's pace is nearly the same in both). Teams do not all keep pace: most run near
+target, some lag badly (those are the ones the notifier must alert on) and a few go quiet for
+hours every day.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tally06.domain.org import Lineage, OrgRegistry, UnitKind
-from tally06.imports.reference import DistrictTarget, appendix1
+from tally06.imports.reference import appendix1, commune_targets
 from tally06.simulator.people import officer_ids
 
 if TYPE_CHECKING:
@@ -48,7 +51,7 @@ class TeamPlan:
 
     team: str
     commune: str
-    district: str
+    area: str  # the unit whose target sets the team's pace (see ``_area``)
     daily_target: int
     rate_factor: float
     role: TeamRole
@@ -63,9 +66,29 @@ class TeamPlan:
         return self.daily_target * self.rate_factor
 
 
-def daily_target_for(district: DistrictTarget, teams_in_district: int, horizon_days: int) -> float:
-    """The district's remaining accounts, per team, per campaign day (before clamping)."""
-    return district.remaining / max(1, teams_in_district) / max(1, horizon_days)
+class AreaTarget(Protocol):
+    """What a team's pace is drawn from: a district's Appendix I row or a commune's share."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def target_total(self) -> int: ...
+    @property
+    def target_level2(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+
+
+def reference_targets() -> dict[str, AreaTarget]:
+    """The demo's targets by unit code: Appendix I's districts and the two-tier communes."""
+    found: dict[str, AreaTarget] = {d.code: d for d in appendix1()}
+    found.update((c.code, c) for c in commune_targets())
+    return found
+
+
+def daily_target_for(area: AreaTarget, teams_in_area: int, horizon_days: int) -> float:
+    """The area's remaining accounts, per team, per campaign day (before clamping)."""
+    return area.remaining / max(1, teams_in_area) / max(1, horizon_days)
 
 
 def _clamp(value: float) -> int:
@@ -85,36 +108,39 @@ def plan_teams(
     org: OrgRegistry,
     *,
     seed: int,
-    districts: Iterable[DistrictTarget] | None = None,
+    targets: Mapping[str, AreaTarget] | None = None,
     horizon_days: int = CAMPAIGN_DAYS,
     teams: Iterable[str] | None = None,
 ) -> list[TeamPlan]:
     """Plans for the org's teams (or only ``teams``), sorted by code, the same for a seed.
 
-    Plans depend on the seed only, not on the run, so a restarted demo keeps its laggards.
+    ``targets`` (unit code → target; the demo's reference targets by default) set each team's
+    pace through its area. Plans depend on the seed and the map only, not on the run, so a
+    restarted demo keeps its laggards; roles and officers do not depend on the map at all.
     """
-    targets = {d.code: d for d in (appendix1() if districts is None else districts)}
-    lineages = [org.lineage(u.code) for u in org.units(UnitKind.TEAM)]
-    per_district: dict[str, int] = {}
-    for lineage in lineages:
-        if lineage is not None:
-            per_district[_area(lineage)] = per_district.get(_area(lineage), 0) + 1
+    targets = reference_targets() if targets is None else targets
+    lineages = [x for x in (org.lineage(u.code) for u in org.units(UnitKind.TEAM)) if x is not None]
+    areas = {lineage.team: _area(lineage, targets) for lineage in lineages}
+    per_area: dict[str, int] = {}
+    for area in areas.values():
+        per_area[area] = per_area.get(area, 0) + 1
     wanted = None if teams is None else set(teams)
     rng = random.Random(f"{seed}:plan")
     plans = []
-    for lineage in sorted((x for x in lineages if x is not None), key=lambda x: x.team):
+    for lineage in sorted(lineages, key=lambda x: x.team):
         # Draw for every team even when unwanted, so a team's plan never depends on the subset.
         spread, (role, factor), officers = rng.uniform(0.85, 1.15), _role(rng), rng.randint(3, 5)
         if wanted is not None and lineage.team not in wanted:
             continue
-        district = targets.get(_area(lineage))
-        if district is None:
+        area = areas[lineage.team]
+        target = targets.get(area)
+        if target is None:
             base, level2_share = float(DEFAULT_DAILY_TARGET), 0.12
         else:
-            base = daily_target_for(district, per_district[_area(lineage)], horizon_days)
-            level2_share = district.target_level2 / district.target_total
+            base = daily_target_for(target, per_area[area], horizon_days)
+            level2_share = target.target_level2 / target.target_total
         plans.append(TeamPlan(
-            team=lineage.team, commune=lineage.key_unit, district=_area(lineage),
+            team=lineage.team, commune=lineage.key_unit, area=area,
             daily_target=_clamp(base * spread), rate_factor=round(factor, 3), role=role,
             level2_share=round(level2_share, 4), officers=officer_ids(lineage.team, officers),
             silence_seed=f"{seed}:silence:{lineage.team}",
@@ -122,10 +148,14 @@ def plan_teams(
     return plans
 
 
-def _area(lineage: Lineage) -> str:
-    """The unit whose plan-70 target a team's pace is drawn from: its district, or its commune
-    in a map without districts."""
-    return lineage.district or lineage.key_unit
+def _area(lineage: Lineage, targets: Mapping[str, AreaTarget]) -> str:
+    """The unit whose target a team's pace is drawn from: the nearest one above the team that
+    has a target (the district in the 2023 map, the commune in the two-tier one), else the
+    unit that keys its facts."""
+    for code in reversed(lineage.codes[:-1]):
+        if code in targets:
+            return code
+    return lineage.key_unit
 
 
 def daily_targets(plans: Iterable[TeamPlan]) -> dict[str, int]:
@@ -139,10 +169,12 @@ def daily_targets(plans: Iterable[TeamPlan]) -> dict[str, int]:
 ACTIVATION_YIELD = 0.75
 
 
-def demo_daily_targets(seed: int = 6) -> list[DailyTarget]:
-    """The daily activation target of every demo team: what its plan of visits should yield."""
+def demo_daily_targets(seed: int = 6, org: OrgRegistry | None = None) -> list[DailyTarget]:
+    """The daily activation target of every demo team (in the 2023 demo map unless ``org`` is
+    given): what its plan of visits should yield."""
     from tally06.domain.targets import DailyTarget
     from tally06.imports.reference import demo_org
 
+    plans = plan_teams(org or demo_org(), seed=seed)
     return [DailyTarget(team, "activated", round(target * ACTIVATION_YIELD))
-            for team, target in sorted(daily_targets(plan_teams(demo_org(), seed=seed)).items())]
+            for team, target in sorted(daily_targets(plans).items())]

@@ -12,7 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from tally06.contract.events import LOCAL_TZ
+from tally06.domain.org import KIND_WORDS, OrgRegistry, UnitKind
+from tally06.imports.reference import DemoMap
 from tally06.kit.clock import OffsetClock
+from tally06.stack.demo_maps import Reorganisation, mapping_summary, reorganise_demo
 from tally06.stack.supervisor import Stack, demo_clock_offset
 from tally06.store.device_tokens import issue_token
 
@@ -72,6 +75,56 @@ async def _start_notifier_later(stack: Stack, console: Console, ready: asyncio.E
         console.print("notifier: judging pace, silence and daily targets; alerts appear below")
 
 
+def _map_line(org: OrgRegistry, map_id: int) -> str:
+    """"map 2: province → commune → team, 166 communes under TH"."""
+    levels = " → ".join(KIND_WORDS[k].en.lower() for k in org.kinds())
+    below = [k for k in org.kinds() if k not in (UnitKind.PROVINCE, UnitKind.TEAM)][0:1]
+    counts = ", ".join(f"{len(org.units(k))} {KIND_WORDS[k].en_level.lower()}" for k in below)
+    return f"map {map_id}: {levels}" + (f", {counts} under {org.roots()[0].code}" if counts else "")
+
+
+def _print_reorganisation(console: Console, done: Reorganisation) -> None:
+    switch = done.switch
+    resummed = (f"{switch.rows:,} unit rows re-summed in {switch.seconds:.2f} s" if switch is not None
+                else "re-summed by the aggregator's timer first")
+    console.print(f"[bold]reorganised[/]: map {done.previous_map} → map {done.new_map} in force from "
+                  f"{done.effective_from} ({mapping_summary()}); {resummed}; {done.seconds:.1f} s in all",
+                  soft_wrap=True)
+    parts = " + ".join(f"{code} {n:,}" for code, n in done.merged_parts_before.items())
+    console.print(f"  history carried over: {done.merged} = {parts} just before, {done.merged_after:,} just after",
+                  soft_wrap=True)
+    before, after = done.before, done.after
+    verdict = "[green]unchanged[/]" if done.report_unchanged else "[red]CHANGED[/]"
+    console.print(f"  Appendix I of {before.unit_code} in map {done.previous_map} (2023) as of "
+                  f"{done.cutoff.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S%z}, before the switch: {verdict} — "
+                  f"before {len(before.rows)} rows, {before.total.activated_total:,} activated; "
+                  f"after {len(after.rows)} rows, {after.total.activated_total:,} activated", soft_wrap=True)
+    for username, password, role, unit in done.users:
+        console.print(f"  new wallboard user: {username} / {password} ({role}, reads {unit})", soft_wrap=True)
+
+
+async def _reorganise_later(stack: Stack, console: Console, clock: OffsetClock, caught_up: asyncio.Event,
+                            stop: asyncio.Event) -> None:
+    """From the 2023 map to the two-tier map, ``switch_after`` seconds after the simulator
+    caught up with now, while it keeps posting."""
+    await asyncio.wait([asyncio.ensure_future(caught_up.wait()), asyncio.ensure_future(stop.wait())],
+                       return_when=asyncio.FIRST_COMPLETED)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), stack.config.switch_after)
+    if stop.is_set():
+        return
+    console.print("loading the two-tier map of Thanh Hóa, taking effect today, while the devices keep posting …")
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        done = await reorganise_demo(conn, clock.now().astimezone(LOCAL_TZ).date())
+    except Exception as exc:  # noqa: BLE001 - the demo goes on in the 2023 map; say why
+        console.print(f"[red]the reorganisation failed[/]: {exc}", soft_wrap=True)
+        return
+    finally:
+        await conn.close()
+    _print_reorganisation(console, done)
+
+
 async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, speed: float,
                     backfill_hours: float) -> None:
     stop = asyncio.Event()
@@ -102,6 +155,12 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
             for username, password, role, unit in stack.demo_users:
                 people.add_row(username, password, str(role), unit)
             console.print(people)
+        start = stack.demo_start
+        live = start.live if start is not None else None
+        if live is not None:
+            console.print(f"organisation: {_map_line(live.registry, live.id)} (the read model's)")
+        if start is not None and start.note:
+            console.print(f"[yellow]note[/]: {start.note}")
         tasks.append(asyncio.create_task(stack.supervise(stop)))
         tasks.append(asyncio.create_task(_report(stack, console, stop)))
         if demo:
@@ -116,8 +175,14 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
             caught_up = asyncio.Event()
             tasks.append(asyncio.create_task(run_simulator(
                 stack.ingest_url, tokens, seed=seed, speed=speed, backfill_hours=backfill_hours,
-                stop=stop, max_events=None, now=clock.now, caught_up=caught_up)))
+                stop=stop, max_events=None, now=clock.now, caught_up=caught_up, org=live.registry if live else None)))
             tasks.append(asyncio.create_task(_start_notifier_later(stack, console, caught_up, stop)))
+            cfg = stack.config
+            if (cfg.demo_map is DemoMap.Y2023 and cfg.switch_after >= 0 and start is not None
+                    and start.can_reorganise):
+                console.print(f"reorganisation: the two-tier map is loaded {cfg.switch_after:g} s after the "
+                              "simulator caught up with now")
+                tasks.append(asyncio.create_task(_reorganise_later(stack, console, clock, caught_up, stop)))
         console.print("press Ctrl-C to stop")
         await stop.wait()
     finally:

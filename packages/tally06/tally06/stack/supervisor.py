@@ -21,18 +21,18 @@ import structlog
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.accounts import Role
-from tally06.imports.reference import PLAN70_START, appendix1_targets, demo_org
+from tally06.imports.reference import PLAN70_START, DemoMap
 from tally06.kit.clock import clock_from_setting
 from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.ports import require_free_port
 from tally06.kit.topic_admin import ensure_topics
 from tally06.simulator.plan import demo_daily_targets
-from tally06.stack.demo_data import demo_focal_points, demo_users
+from tally06.stack.demo_data import demo_people, demo_users
+from tally06.stack.demo_maps import DemoStart, load_demo_focal_points, load_demo_maps
 from tally06.stack.key_files import load_or_create_keys
 from tally06.store.database import ensure_database, migrate
-from tally06.store.focal_points import load_focal_points
-from tally06.store.org import load_org, save_org
-from tally06.store.targets import save_campaign_targets, save_daily_targets
+from tally06.store.org import load_org
+from tally06.store.targets import save_daily_targets
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +78,10 @@ class StackConfig:
     database_url: str | None = None
     kafka_bootstrap: str | None = None
     demo: bool = False
+    # The map the demo starts in; from the 2023 map it moves to the two-tier map after
+    # ``switch_after`` seconds of live streaming (negative: never).
+    demo_map: DemoMap = DemoMap.TWO_TIER
+    switch_after: float = 30.0
     log_json: bool = True
     # "offset:SECONDS" runs every service that reads a clock that far from the wall clock.
     clock: str = "system"
@@ -108,6 +112,7 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     # (username, password, role, unit) of the demo's users, for the terminal to show once.
     demo_users: list[tuple[str, str, Role, str]] = field(default_factory=list)
+    demo_start: DemoStart | None = None
     _postgres: object | None = None
     _broker: object | None = None
     _stopping: bool = False
@@ -119,6 +124,11 @@ class Stack:
     @property
     def wallboard_url(self) -> str:
         return f"http://{self.config.host}:{self.config.wallboard_port}"
+
+    @property
+    def today(self) -> dt.date:
+        """The local day on the stack's clock (the demo's may run a day behind the wall's)."""
+        return clock_from_setting(self.config.clock).now().astimezone(LOCAL_TZ).date()
 
     async def start(self, defer: tuple[str, ...] = ()) -> None:
         """Start everything; services named in ``defer`` wait for ``start_service``."""
@@ -143,8 +153,7 @@ class Stack:
         }
         if cfg.demo:
             # Plan 70 ended in 2023; the demo's campaign runs two more months from its today.
-            today = clock_from_setting(cfg.clock).now().astimezone(LOCAL_TZ).date()
-            self.env["TALLY06_CAMPAIGN_DEADLINE"] = (today + dt.timedelta(days=60)).isoformat()
+            self.env["TALLY06_CAMPAIGN_DEADLINE"] = (self.today + dt.timedelta(days=60)).isoformat()
         for spec in cfg.services():
             if spec.name not in defer:
                 await self.start_service(spec.name)
@@ -175,17 +184,15 @@ class Stack:
         conn = await asyncpg.connect(self.database_url)
         try:
             if cfg.demo or len(await load_org(conn)) == 0:
-                await save_org(conn, demo_org())
-            if cfg.demo and not await conn.fetchval("SELECT count(*) FROM daily_targets"):
-                await save_daily_targets(conn, demo_daily_targets(), source="demo plan",
-                                         valid_from=PLAN70_START.date())
-            if cfg.demo and not await conn.fetchval("SELECT count(*) FROM focal_points"):
-                await load_focal_points(conn, demo_focal_points(demo_org()), replace=False)
-            if cfg.demo:
-                self.demo_users = await demo_users(conn)
-            if not await conn.fetchval("SELECT count(*) FROM campaign_targets"):
-                await save_campaign_targets(conn, appendix1_targets(), source="plan 70 Appendix I",
-                                            valid_from=PLAN70_START)
+                self.demo_start = await load_demo_maps(conn, cfg.demo_map if cfg.demo else DemoMap.TWO_TIER,
+                                                       self.today)
+            if cfg.demo and self.demo_start is not None:
+                live = self.demo_start.live.registry
+                if not await conn.fetchval("SELECT count(*) FROM daily_targets"):
+                    await save_daily_targets(conn, demo_daily_targets(org=live), source="demo plan",
+                                             valid_from=PLAN70_START.date())
+                await load_demo_focal_points(conn, live)
+                self.demo_users = await demo_users(conn, demo_people(live))
         finally:
             await conn.close()
 
