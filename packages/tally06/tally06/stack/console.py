@@ -55,7 +55,7 @@ async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: 
                 row = await conn.fetchrow(
                     "SELECT (SELECT last_seq FROM event_seq) AS stored, position, broker_epoch, "
                     "(SELECT count(*) FROM credits) AS credits, "
-                    "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
+                    "(SELECT coalesce(sum(credited + claims), 0) FROM officer_total) AS counted "
                     "FROM relay_state")
                 console.print(
                     f"[dim]{dt.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"

@@ -10,10 +10,8 @@ cutoff before the switch must come out the same before and after.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import structlog
@@ -71,8 +69,9 @@ async def load_demo_maps(conn: asyncpg.Connection, start: DemoMap, today: dt.dat
     else:
         if latest.registry == demo_org() and start is DemoMap.TWO_TIER:
             async with conn.transaction():
+                # The demo tells the drive's history: the map changed on 1 July 2025, before today.
                 await save_map(conn, two_tier_org(), effective_from=max(TWO_TIER_FROM, latest.effective_from),
-                               mapping=two_tier_mapping(), source=TWO_TIER_SOURCE)
+                               mapping=two_tier_mapping(), source=TWO_TIER_SOURCE, backdate=True)
         elif latest.registry == two_tier_org() and start is DemoMap.Y2023:
             note = (f"this database holds the two-tier map already (map {latest.id}, in force since "
                     f"{latest.effective_from}); the demo runs in it. Start with a new --home to see the "
@@ -145,7 +144,7 @@ async def reorganise_demo(conn: asyncpg.Connection, today: dt.date) -> Reorganis
     last = await conn.fetchval("SELECT max(received_at) FROM events")
     cutoff = last - CLOCK_MARGIN if last is not None else cutoff_before(today)
     merged = next(c for c in two_tier_communes() if len(c.old_communes) > 1)
-    before = await build_appendix1(conn, PROVINCE_CODE, cutoff, **_in_map(previous))
+    before = await build_appendix1(conn, PROVINCE_CODE, cutoff, map_id=previous.id)
     parts = await _totals(conn, merged.old_communes)
     async with conn.transaction():
         saved = await save_map(conn, two_tier_org(), effective_from=today, mapping=two_tier_mapping(),
@@ -156,7 +155,7 @@ async def reorganise_demo(conn: asyncpg.Connection, today: dt.date) -> Reorganis
     users = await demo_users(conn, [p for p in demo_people(two_tier_org()) if p not in known])
     switch = await switch_if_due(conn, today)
     after_total = (await _totals(conn, (merged.code,)))[merged.code]
-    after = await build_appendix1(conn, PROVINCE_CODE, cutoff, **_in_map(previous))
+    after = await build_appendix1(conn, PROVINCE_CODE, cutoff, map_id=previous.id)
     done = Reorganisation(previous.id, saved.map.id, today, switch, time.perf_counter() - began, merged.code,
                           parts, after_total, cutoff, before, after, users)
     log.info("demo_reorganised", previous=previous.id, map_id=saved.map.id, rows=switch.rows if switch else None,
@@ -167,14 +166,6 @@ async def reorganise_demo(conn: asyncpg.Connection, today: dt.date) -> Reorganis
 def cutoff_before(day: dt.date) -> dt.datetime:
     """The last moment of the local day before ``day``."""
     return dt.datetime.combine(day, dt.time(0), LOCAL_TZ) - dt.timedelta(microseconds=1)
-
-
-def _in_map(org_map: OrgMap) -> dict[str, Any]:
-    """How to ask ``build_appendix1`` for a report in a given map: by ``map_id`` where reports
-    know maps (another branch adds it), else by the map's units (``org``), as on main today."""
-    if "map_id" in inspect.signature(build_appendix1).parameters:
-        return {"map_id": org_map.id}
-    return {"org": org_map.registry}
 
 
 async def _totals(conn: asyncpg.Connection, units: tuple[str, ...]) -> dict[str, int]:
