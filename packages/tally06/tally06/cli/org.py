@@ -27,8 +27,8 @@ from tally06.domain.exceptions import OrgError
 from tally06.domain.org import KIND_WORDS, OrgRegistry, Unit, UnitKind
 from tally06.domain.org_maps import MappingRow, OrgMap
 from tally06.imports.org_csv import read_org_csv, to_org_csv
-from tally06.imports.org_mapping_csv import parse_org_mapping_csv
-from tally06.imports.reference import demo_org
+from tally06.imports.org_mapping_csv import parse_org_mapping_csv, to_org_mapping_csv
+from tally06.imports.reference import demo_org, two_tier_mapping, two_tier_org
 from tally06.imports.row_errors import RowError
 from tally06.store.org import MapVersion, SavedMap, load_map, map_ids, map_in_force, map_versions, save_map, today
 from tally06.store.read_model_map import Switch, read_model_map, switch_if_due
@@ -230,6 +230,13 @@ def org_export(map_id: MapOption = None) -> None:
 
 
 @org_app.command("demo-csv")
-def org_demo_csv() -> None:
-    """Print the demo org (27 real districts of Thanh Hóa, generated communes and teams)."""
-    sys.stdout.write(to_org_csv(demo_org().units()))
+def org_demo_csv(two_tier: Annotated[bool, typer.Option(
+        "--two-tier", help="Thanh Hóa since 1 July 2025: 166 (generated) communes under the province")] = False,
+        mapping: Annotated[bool, typer.Option(
+        "--mapping", help="the mapping from the 2023 demo map to the two-tier one")] = False) -> None:
+    """Print the demo org: the 2023 map (27 real districts of Thanh Hóa, generated communes and
+    teams), the two-tier map, or the mapping between them; `org load` takes them as they are."""
+    if mapping:
+        sys.stdout.write(to_org_mapping_csv(two_tier_mapping()))
+    else:
+        sys.stdout.write(to_org_csv((two_tier_org() if two_tier else demo_org()).units()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from tally06.domain.org_maps import Change, MappingRow
 from tally06.imports.row_errors import FirstRows, RowError, csv_rows
@@ -70,3 +71,12 @@ def _one_way_unless_split(rows: list[MappingRow], errors: list[RowError]) -> tup
         else:
             kept.append(row)
     return kept, sorted(errors, key=lambda e: e.row)
+
+
+def to_org_mapping_csv(rows: Iterable[MappingRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([row.old_code, row.new_code, row.change.value])
+    return out.getvalue()

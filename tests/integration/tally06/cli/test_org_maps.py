@@ -230,3 +230,19 @@ async def test_a_map_before_the_latest_is_refused(database, db, tmp_path):
     assert "--effective: '31/12/2025' is not a day, YYYY-MM-DD" in said
     said = await refused(database, db, str(tmp_path / "missing.csv"))
     assert "missing.csv: no such file" in said
+
+
+async def test_the_demo_csvs_load_as_they_are_printed(database, db, tmp_path):
+    """What `org demo-csv` prints is what `org load` takes: the two-tier map with its mapping."""
+    files = {}
+    for name, args in (("map", ["--two-tier"]), ("mapping", ["--mapping"])):
+        code, out, err = await tally06(database, "org", "demo-csv", *args)
+        assert code == 0, err
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(out, encoding="utf-8")
+    code, out, err = await tally06(database, "org", "load", str(files["map"]), "--mapping", str(files["mapping"]))
+    assert code == 0, out + err
+    kinds = Counter(r["kind"] for r in csv.DictReader(io.StringIO(files["map"].read_text(encoding="utf-8"))))
+    assert kinds == {"province": 1, "commune": 166, "team": 501}
+    assert await db.fetchval("SELECT map_id FROM read_model_map") == 2
+    assert await db.fetchval("SELECT count(*) FROM map_units WHERE map_id = 2 AND kind = 'commune'") == 166
