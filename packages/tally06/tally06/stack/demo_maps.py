@@ -147,8 +147,10 @@ async def reorganise_demo(conn: asyncpg.Connection, today: dt.date) -> Reorganis
     before = await build_appendix1(conn, PROVINCE_CODE, cutoff, map_id=previous.id)
     parts = await _totals(conn, merged.old_communes)
     async with conn.transaction():
+        # The demo's day is its clock's, which plays working hours and may be the wall clock's
+        # yesterday: not a backdate a user makes, so no refusal.
         saved = await save_map(conn, two_tier_org(), effective_from=today, mapping=two_tier_mapping(),
-                               source=TWO_TIER_SOURCE)
+                               source=TWO_TIER_SOURCE, backdate=True)
     await load_demo_targets(conn)
     await load_demo_focal_points(conn, two_tier_org())
     known = demo_people(previous.registry)

@@ -42,13 +42,15 @@ def _password_hash(password: str) -> str:
 
 async def create_user(conn: asyncpg.Connection | asyncpg.Pool, username: str, display_name: str, role: Role,
                       unit: str, password: str) -> User:
-    # A user reads the subtree of a unit of the map live figures are in; `units` keeps every
-    # code ever, including units an earlier map dissolved.
+    # A user reads the subtree of a unit of the map live figures are in, or of a map loaded to
+    # take effect later (users are made ahead of a reorganisation); `units` keeps every code
+    # ever, including units an earlier map dissolved.
     kind = await conn.fetchval(
-        "SELECT kind FROM map_units WHERE code = $1 AND map_id = "
-        "coalesce((SELECT map_id FROM read_model_map), (SELECT max(id) FROM org_maps))", unit)
+        "SELECT kind FROM map_units WHERE code = $1 AND map_id >= "
+        "coalesce((SELECT map_id FROM read_model_map), (SELECT max(id) FROM org_maps)) "
+        "ORDER BY map_id DESC LIMIT 1", unit)
     if kind is None:
-        raise UserError("unit", f"no unit {unit!r} in the map in force")
+        raise UserError("unit", f"no unit {unit!r} in the live map or a later one")
     problem = role_unit_problem(role, unit, UnitKind(kind))
     if problem is not None:
         raise UserError("unit", problem)

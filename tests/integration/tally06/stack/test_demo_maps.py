@@ -57,7 +57,7 @@ async def test_the_2023_demo_holds_the_districts_only(db):
 async def test_a_database_with_its_own_map_keeps_it(db):
     own = OrgRegistry([*demo_org().units(), Unit("TH-03-C01-T9", "Tổ 9", UnitKind.TEAM, "TH-03-C01")])
     async with db.transaction():
-        await save_map(db, own, effective_from=TODAY)
+        await save_map(db, own, effective_from=TODAY, backdate=True)
     start = await load_demo_maps(db, DemoMap.TWO_TIER, TODAY)
     assert start.live.registry == own and "its own map" in start.note
     assert len(await map_ids(db)) == 2 and await target_sums(db) == (0, 0)
