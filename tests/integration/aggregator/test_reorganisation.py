@@ -10,6 +10,7 @@ import datetime as dt
 
 import asyncpg
 
+from tally06.contract.events import LOCAL_TZ, local_day
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
 from tally06.domain.org_maps import Change, MappingRow
 from tally06.imports.reference import demo_org
@@ -69,9 +70,10 @@ async def test_reorganisation_while_streaming_counts_every_event_in_both_maps(
 
     conn = await asyncpg.connect(database)
     try:
-        # The drive's history before the change: its events were received yesterday.
-        await conn.execute("UPDATE events SET received_at = received_at - interval '1 day'")
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)
+        # The drive's history before the change: its events were received two days ago, and the
+        # report is as of the end of yesterday (local), a day in force under the 2023 map.
+        await conn.execute("UPDATE events SET received_at = received_at - interval '2 days'")
+        cutoff = dt.datetime.combine(local_day(dt.datetime.now(dt.UTC)), dt.time(0), LOCAL_TZ) - dt.timedelta(seconds=1)
         before = await build_appendix1(conn, "TH", cutoff)
 
         streaming = asyncio.create_task(field.stream(batches=40, pause_s=0.02))
