@@ -28,13 +28,15 @@ def progress_messages(
     for row in total:
         totals[row["unit"]][row["metric"]] = _count(row)
     stamp = as_of.isoformat()
-    return [
-        (progress_key(unit), orjson.dumps({
-            "schema_version": SCHEMA_VERSION, "unit": unit, "day": day.isoformat(),
-            "daily": metrics, "total": totals.get(unit, {}), "as_of": stamp,
-        }))
-        for (unit, day), metrics in sorted(days.items())
-    ]
+    return [_message(unit, day, metrics, totals.get(unit, {}), stamp) for (unit, day), metrics in sorted(days.items())]
+
+
+def _message(unit: str, day: dt.date, daily: Mapping[str, Any], total: Mapping[str, Any],
+             stamp: str) -> tuple[bytes, bytes]:
+    return progress_key(unit), orjson.dumps({
+        "schema_version": SCHEMA_VERSION, "unit": unit, "day": day.isoformat(),
+        "daily": daily, "total": total, "as_of": stamp,
+    })
 
 
 def snapshot_messages(
@@ -49,10 +51,4 @@ def snapshot_messages(
     for row in daily:
         today[row["unit"]][row["metric"]] = _count(row)
     stamp = as_of.isoformat()
-    return [
-        (progress_key(unit), orjson.dumps({
-            "schema_version": SCHEMA_VERSION, "unit": unit, "day": day.isoformat(),
-            "daily": today.get(unit, {}), "total": metrics, "as_of": stamp,
-        }))
-        for unit, metrics in sorted(units.items())
-    ]
+    return [_message(unit, day, today.get(unit, {}), metrics, stamp) for unit, metrics in sorted(units.items())]

@@ -168,7 +168,7 @@ async def build_appendix1(
     scope = await report_scope(conn, unit_code, cutoff, map_id)
     unit = scope.unit
     if unit.kind is UnitKind.TEAM:
-        raise ReportError(f"{unit_code} is a team: Appendix I lists the units under a unit")
+        raise ReportError(f"{unit_code} is a team: Appendix I lists the units under a unit", "unit")
     children = scope.children()
     step("targets")
     targets = rollup_campaign_targets(scope.map.registry, await campaign_targets_at(conn, cutoff))

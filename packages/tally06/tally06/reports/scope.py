@@ -93,12 +93,13 @@ async def report_scope(conn: asyncpg.Connection, unit_code: str, at: dt.datetime
     if map_id is not None:
         found = await load_map(conn, map_id)
         if found is None:
-            raise ReportError(f"there is no map {map_id} (see 'tally06 org maps')")
+            raise ReportError(f"there is no map {map_id} (see 'tally06 org maps')", "map")
     else:
         found = await load_map(conn, day=local_day(at))
         if found is None:
-            raise ReportError(f"no map of the organisation is in force on {local_day(at)}")
+            raise ReportError(f"no map of the organisation is in force on {local_day(at)}", "map")
     unit = found.registry.get(unit_code)
     if unit is None:
-        raise ReportError(f"unknown unit {unit_code!r} in {MapRef(found.id, found.effective_from).label_en()}")
+        raise ReportError(f"unknown unit {unit_code!r} in {MapRef(found.id, found.effective_from).label_en()}",
+                          "unit")
     return ReportScope(found, unit)

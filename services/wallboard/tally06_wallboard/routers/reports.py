@@ -89,14 +89,8 @@ async def _export(runtime: Runtime, build: Callable[[asyncpg.Connection], Awaita
         try:
             export = await build(conn)
         except ReportError as exc:
-            raise InvalidRequest(_field_of(str(exc)), str(exc)) from exc
+            raise InvalidRequest(exc.field, str(exc)) from exc
     return _download(export, name, format)
-
-
-def _field_of(problem: str) -> str:
-    """The request field a report's refusal is about (its messages name the unit or the map)."""
-    lowered = problem.lower()
-    return "unit" if "unit" in lowered or "team" in lowered else "map" if "map" in lowered else "cutoff"
 
 
 def _period(runtime: Runtime, cutoff: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
