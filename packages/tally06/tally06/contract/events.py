@@ -63,6 +63,22 @@ class Metric(enum.StrEnum):
     APPROVED_L2 = "approved_l2"
     ACTIVATED_L1 = "activated_l1"
     ACTIVATED_L2 = "activated_l2"
+    # What the national registry says of the activation claims (docs/registry.md): every
+    # credited activation is in exactly one of these states, so per level they sum to
+    # ``activated``. Unclaimed counts registry activations no team claimed, where the citizen
+    # lives. These counters come from the reconciliation of extracts, not from events.
+    CONFIRMED_L1 = "confirmed_l1"
+    CONFIRMED_L2 = "confirmed_l2"
+    PENDING_L1 = "pending_l1"
+    PENDING_L2 = "pending_l2"
+    UNCONFIRMED_L1 = "unconfirmed_l1"
+    UNCONFIRMED_L2 = "unconfirmed_l2"
+    ALREADY_ACTIVE_L1 = "already_active_l1"
+    ALREADY_ACTIVE_L2 = "already_active_l2"
+    LEVEL_DIFFERS_L1 = "level_differs_l1"
+    LEVEL_DIFFERS_L2 = "level_differs_l2"
+    UNCLAIMED_L1 = "unclaimed_l1"
+    UNCLAIMED_L2 = "unclaimed_l2"
 
 
 _LEVELLED_PREFIX = {
