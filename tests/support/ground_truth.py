@@ -25,9 +25,11 @@ def units_of(team: str) -> list[str]:
     return ["-".join(parts[:n]) for n in (1, 2, 3, 4)]
 
 
-def count(accepted: list[tuple[int, dict]], units: Callable[[str], list[str]] = units_of) -> dict[str, Counter]:
+def count(accepted: list[tuple[int, dict]], units: Callable[[str], list[str]] = units_of,
+          *, registry_pending: bool = True) -> dict[str, Counter]:
     """``accepted`` is (seq, posted event) for every event answered `accepted`; ``units`` gives the
-    units a team's work counts in (the 2023 demo map's by default)."""
+    units a team's work counts in (the 2023 demo map's by default). With no registry extract
+    loaded, every credited activation is also counted as pending (``registry_pending``)."""
     credited_pairs: set[tuple[str, str]] = set()
     unit_daily: Counter = Counter()
     unit_total: Counter = Counter()
@@ -38,10 +40,14 @@ def count(accepted: list[tuple[int, dict]], units: Callable[[str], list[str]] = 
         kind = "claims" if pair in credited_pairs else "credited"
         credited_pairs.add(pair)
         day = dt.datetime.fromisoformat(event["occurred_at"]).astimezone(VN).date()
-        for unit in units(event["team"]):
-            unit_daily[(unit, day, m, kind)] += 1
-            unit_total[(unit, m, kind)] += 1
-        officer_total[(event["team"], event["officer"], m, kind)] += 1
+        counted = [m]
+        if registry_pending and kind == "credited" and event["type"] == "account_activated":
+            counted.append(f"pending_l{event['level']}")
+        for name in counted:
+            for unit in units(event["team"]):
+                unit_daily[(unit, day, name, kind)] += 1
+                unit_total[(unit, name, kind)] += 1
+            officer_total[(event["team"], event["officer"], name, kind)] += 1
     return {"unit_daily": unit_daily, "unit_total": unit_total, "officer_total": officer_total}
 
 

@@ -14,6 +14,7 @@ from tally06.contract.topics import FACTS, PROGRESS
 from tally06.kit.faust_app import errors_stop_the_worker
 from tally06.store.projection_lag import read_model_backlog
 from tally06.store.read_model_map import read_model_map, switch_if_due
+from tally06.store.reconciliation import reconcile_step
 from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch
@@ -138,6 +139,24 @@ async def follow_map_in_force() -> None:
         delivery.add_done_callback(_count_failed_delivery)  # type: ignore[attr-defined]
     runtime.read_model_map = live
     log.info("progress_published_for_map", map_id=live, units=len({r["unit"] for r in total}))
+
+
+@app.timer(interval=settings.reconcile_s)
+async def judge_claims() -> None:
+    """Judge activation claims against the registry; registry counters go out on the progress
+    stream like the others."""
+    rules = settings.reconcile_rules()
+    async with (await runtime.pool()).acquire() as conn:
+        while True:
+            step = await reconcile_step(conn, rules)
+            if step.changed:
+                log.info("claims_judged", claims=step.claims, citizens=step.citizens, changed=step.changed)
+                if settings.publish_progress:
+                    for key, value in progress_messages(step.daily, step.total, dt.datetime.now(dt.UTC)):
+                        delivery = await app.producer.send(PROGRESS.name, key, value, None, None, None)
+                        delivery.add_done_callback(_count_failed_delivery)  # type: ignore[attr-defined]
+            if not step.more:
+                return
 
 
 @app.timer(interval=5.0)

@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from tally06.contract.events import F, FactRows
-
-Counts = list[int]  # [credited, claims]
-
+from tally06.store.counters import Counts, add_to
 
 _GROUP = itemgetter(F.TEAM, F.OFFICER, F.DAY, F.METRIC, F.CREDITED)
 _SEQ = itemgetter(F.SEQ)
@@ -118,13 +116,13 @@ def expand(counted: Tally, paths: Mapping[str, Sequence[str]] | None = None) -> 
         counts[0 if credited else 1] += facts
     by_team: dict[tuple[str, str, str], Counts] = {}
     for (team, officer, day, metric), counts in officer_daily.items():
-        _add(deltas.officer_total, (team, officer, metric), counts)
-        _add(by_team, (team, day, metric), counts)
+        add_to(deltas.officer_total, (team, officer, metric), counts)
+        add_to(by_team, (team, day, metric), counts)
     for (team, day, metric), counts in by_team.items():
         path = paths.get(team) or (*counted.lineage[team], team)
         for unit in path:
-            _add(deltas.unit_daily, (unit, day, metric), counts)
-            _add(deltas.unit_total, (unit, metric), counts)
+            add_to(deltas.unit_daily, (unit, day, metric), counts)
+            add_to(deltas.unit_total, (unit, metric), counts)
     return deltas
 
 
@@ -133,15 +131,6 @@ def fold(batches: Iterable[FactRows], positions: Mapping[str, int],
     """Tally and expand in one step; returns the deltas and the keys' new positions."""
     counted, moved = tally(batches, positions)
     return expand(counted, paths), moved
-
-
-def _add(table: dict, key: tuple, counts: Counts) -> None:
-    row = table.get(key)
-    if row is None:
-        table[key] = [counts[0], counts[1]]
-    else:
-        row[0] += counts[0]
-        row[1] += counts[1]
 
 
 @dataclass

@@ -8,12 +8,12 @@ and skips what was applied. Rows are written in key order (sorted by PostgreSQL)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import asyncpg
 import structlog
 from prometheus_client import Counter
 
+from tally06.store.counters import add_counts
 from tally06.store.read_model_map import read_model_map, team_paths
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.fold import Deltas, Step, expand, tally
@@ -24,48 +24,6 @@ PROJECTION = "counters"
 
 REFOLDED = Counter("tally06_aggregator_steps_refolded_total",
                    "Steps folded again because the read model's positions were not the expected ones")
-
-
-def _columns(rows: dict[tuple, list[int]]) -> list[Any]:
-    """Column arrays for unnest(); PostgreSQL sorts the rows by key before writing them."""
-    if not rows:
-        return []
-    columns: list[Any] = [list(c) for c in zip(*rows.keys(), strict=True)]
-    counts = list(rows.values())
-    columns.append([c[0] for c in counts])
-    columns.append([c[1] for c in counts])
-    return columns
-
-
-_UPSERT_UNIT_DAILY = """
-INSERT INTO unit_daily AS t (unit, day, metric, credited, claims)
-SELECT u, d::date, m, c, k FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-    AS x(u, d, m, c, k) ORDER BY 1, 2, 3
-ON CONFLICT (unit, day, metric) DO UPDATE
-SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims, version = nextval('counter_version')
-RETURNING unit, day, metric, credited, claims, version
-"""
-_UPSERT_UNIT_TOTAL = """
-INSERT INTO unit_total AS t (unit, metric, credited, claims)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x(u, m, c, k) ORDER BY 1, 2
-ON CONFLICT (unit, metric) DO UPDATE
-SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims, version = nextval('counter_version')
-RETURNING unit, metric, credited, claims, version
-"""
-_UPSERT_OFFICER_DAILY = """
-INSERT INTO officer_daily AS t (team, officer, day, metric, credited, claims)
-SELECT t, o, d::date, m, c, k FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
-    AS x(t, o, d, m, c, k) ORDER BY 1, 2, 3, 4
-ON CONFLICT (team, officer, day, metric) DO UPDATE
-SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims
-"""
-_UPSERT_OFFICER_TOTAL = """
-INSERT INTO officer_total AS t (team, officer, metric, credited, claims)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-    AS x(t, o, m, c, k) ORDER BY 1, 2, 3
-ON CONFLICT (team, officer, metric) DO UPDATE
-SET credited = t.credited + excluded.credited, claims = t.claims + excluded.claims
-"""
 
 
 async def lock_positions(conn: asyncpg.Connection, keys: list[str]) -> dict[str, int]:
@@ -88,11 +46,7 @@ async def save_positions(conn: asyncpg.Connection, moved: Mapping[str, int]) -> 
 
 async def write_deltas(conn: asyncpg.Connection, deltas: Deltas) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """Add the deltas; returns the new unit_daily and unit_total rows that changed."""
-    daily = await conn.fetch(_UPSERT_UNIT_DAILY, *_columns(deltas.unit_daily))
-    total = await conn.fetch(_UPSERT_UNIT_TOTAL, *_columns(deltas.unit_total))
-    await conn.execute(_UPSERT_OFFICER_DAILY, *_columns(deltas.officer_daily))
-    await conn.execute(_UPSERT_OFFICER_TOTAL, *_columns(deltas.officer_total))
-    return daily, total
+    return await add_counts(conn, deltas.unit_daily, deltas.unit_total, deltas.officer_daily, deltas.officer_total)
 
 
 class Projector:

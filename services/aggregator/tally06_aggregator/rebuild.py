@@ -3,7 +3,8 @@
 The live projection is paused by a lock on its positions for the duration; readers keep seeing
 the old view until the new one commits, in one transaction with the new positions. Positions
 only move forward, so facts still on their way through Kafka are recognised as counted. The
-view is summed in the map in force today, which the read model is then in.
+view is summed in the map in force today, which the read model is then in, and the activation
+claims are judged against the registry again from the start (``tally06.store.reconciliation``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from tally06.contract.events import FACT_FIELDS, F, FactRows
+from tally06.domain.registry import ReconcileRules
+from tally06.store import reconciliation
 from tally06.store.org import map_in_force
 from tally06.store.read_model_map import team_paths
 from tally06_aggregator.fold import Tally, expand, tally
@@ -34,10 +37,12 @@ class RebuildResult:
     rows: int
     positions: dict[str, int]
     map_id: int | None = None  # the map the view is summed in
+    claims_judged: int = 0  # activation claims judged against the registry
 
 
 async def rebuild_counters(
-    dsn: str, *, chunk: int = 20_000, progress: Callable[[int, int], None] | None = None
+    dsn: str, *, chunk: int = 20_000, progress: Callable[[int, int], None] | None = None,
+    rules: ReconcileRules | None = None,
 ) -> RebuildResult:
     conn = await asyncpg.connect(dsn)
     try:
@@ -69,7 +74,10 @@ async def rebuild_counters(
                 "SET position = GREATEST(projection_positions.position, excluded.position), applied_at = now()",
                 PROJECTION, keys, [positions[k] for k in keys])
             await conn.execute("UPDATE read_model_map SET map_id = $1", map_id)
+            # The registry's judgements of the claims go with the counters they added to.
+            await reconciliation.reset(conn)
+            judged = await reconciliation.reconcile(conn, rules or ReconcileRules())
         rows = len(deltas.unit_daily) + len(deltas.unit_total) + len(deltas.officer_daily) + len(deltas.officer_total)
-        return RebuildResult(done, rows, positions, map_id)
+        return RebuildResult(done, rows, positions, map_id, sum(step.claims for step in judged))
     finally:
         await conn.close()

@@ -21,4 +21,7 @@ class AggregatorSettings(WorkerSettings):
     map_check_s: float = 10.0
     """How often a worker checks that the read model is in the map in force (a map loaded for a
     future day takes effect at local midnight); the switch itself re-sums the unit rows."""
+    reconcile_s: float = 1.0
+    """How often a worker judges new activation claims and registry changes (docs/registry.md);
+    a step that finds nothing costs three indexed look-ups."""
     publish_progress: bool = True

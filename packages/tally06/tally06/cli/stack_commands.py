@@ -89,9 +89,9 @@ def rebuild() -> None:
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = asyncio.run(rebuild_counters(url, progress=advance))
+        result = asyncio.run(rebuild_counters(url, progress=advance, rules=settings().reconcile_rules()))
     console.print(f"rebuilt from {result.events:,} events: {result.rows:,} counter rows, "
-                  f"{len(result.positions)} keys")
+                  f"{len(result.positions)} keys, {result.claims_judged:,} activation claims judged")
 
 
 __all__ = ["migrate_cmd", "rebuild", "topics_cmd", "up"]

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tally06.domain.registry import ReconcileRules
+
 
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TALLY06_", extra="ignore", use_attribute_docstrings=True)
@@ -32,3 +34,10 @@ class CommonSettings(BaseSettings):
     mode: str = "embedded"
     # "system", "offset:SECONDS" (the demo at night) or "file:PATH" (tests move time).
     clock: str = "system"
+    # How far from a claim's day a registry activation still confirms it, in days before and
+    # after (the reasons of the defaults are in tally06.domain.registry.ReconcileRules).
+    registry_before_days: int = ReconcileRules.before_days
+    registry_after_days: int = ReconcileRules.after_days
+
+    def reconcile_rules(self) -> ReconcileRules:
+        return ReconcileRules(self.registry_before_days, self.registry_after_days)

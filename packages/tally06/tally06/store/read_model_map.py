@@ -36,6 +36,23 @@ CROSS JOIN LATERAL unnest(u.path) AS a(code)
 GROUP BY 1, 2
 """
 
+# Registry activations no team claimed belong to no team: they are summed from where the citizen
+# lives (the village when the map has it, else the commune; a place the map does not know is
+# left out until an extract names it in today's codes).
+_RESUM_UNCLAIMED_DAILY = """
+INSERT INTO unit_daily (unit, day, metric, credited, claims)
+SELECT a.code, r.day, r.metric, count(*), 0
+FROM registry_unclaimed r
+LEFT JOIN map_units v ON v.map_id = $1 AND v.code = r.village
+LEFT JOIN map_units c ON c.map_id = $1 AND c.code = r.commune
+CROSS JOIN LATERAL unnest(coalesce(v.path, c.path)) AS a(code)
+GROUP BY 1, 2, 3
+"""
+_RESUM_UNCLAIMED_TOTAL = """
+INSERT INTO unit_total (unit, metric, credited, claims)
+SELECT unit, metric, sum(credited), 0 FROM unit_daily WHERE metric LIKE 'unclaimed%' GROUP BY 1, 2
+"""
+
 
 @dataclass(frozen=True)
 class Switch:
@@ -75,6 +92,8 @@ async def switch_read_model(conn: asyncpg.Connection, map_id: int) -> Switch | N
         await conn.execute("DELETE FROM unit_total")
         daily = await conn.execute(_RESUM_DAILY, map_id)
         total = await conn.execute(_RESUM_TOTAL, map_id)
+        await conn.execute(_RESUM_UNCLAIMED_DAILY, map_id)
+        await conn.execute(_RESUM_UNCLAIMED_TOTAL)
         await conn.execute("UPDATE read_model_map SET map_id = $1", map_id)
     rows = int(daily.split()[-1]) + int(total.split()[-1])
     return Switch(map_id, previous, rows, time.perf_counter() - began)
