@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from tally06.domain.pace import forecast_completion, remaining, required_daily_rate
+from tally06.domain.pace import remaining, required_daily_rate
 
 
 class BacklogList(enum.StrEnum):
@@ -120,10 +120,11 @@ def progress(goal: BacklogGoal, done: int, today: dt.date) -> GoalProgress:
     """Where a goal stands on ``today`` with ``done`` citizens counted by the registry.
 
     The required rate is ``pace.required_daily_rate`` with today counted, as the letters count
-    days. The forecast is ``pace.forecast_completion`` with the run rate since the goal was set;
-    that function counts from the day after the one it is given, and today's work is still to
-    come, so it is given yesterday. A goal met is on track and forecast for today; a goal not met
-    is on track when its forecast is no later than the due day.
+    days. The forecast is ``pace.forecast_completion``'s rule with the run rate since the goal
+    was set (``done`` over the days worked), counting today as the first day still to work. It is
+    worked in integers: 15 left at 3 per 11 days is exactly 55 days, and the float quotient
+    (55.00000000000001) would round that up to 56. A goal met is on track and forecast for today; a goal not met is
+    on track when its forecast is no later than the due day.
     """
     if done < 0:
         raise ValueError("done must not be negative")
@@ -131,10 +132,14 @@ def progress(goal: BacklogGoal, done: int, today: dt.date) -> GoalProgress:
     left = remaining(done, target)
     worked = days_worked(goal.set_on, today)
     rate = done / worked if worked else 0.0
+    forecast: dt.date | None
     if left == 0:
-        forecast: dt.date | None = today
+        forecast = today
+    elif done == 0 or worked == 0:
+        forecast = None  # no pace known yet, as forecast_completion says for a rate of 0
     else:
-        forecast = forecast_completion(left, rate, today - dt.timedelta(days=1))
+        days_needed = -(-left * worked // done)
+        forecast = today + dt.timedelta(days=days_needed - 1)
     return GoalProgress(
         goal=goal,
         today=today,

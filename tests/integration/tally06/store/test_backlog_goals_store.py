@@ -55,6 +55,7 @@ async def test_sam_son_approved_not_activated_goal_moved_by_extracts(db):
     assert frozen == {m.citizen_key for m in members}
     newcomers_goal = await set_goal(db, unit="TH-03", list_name="not_registered", share=Decimal(80),
                                     due=D(2024, 12, 20), now=LETTER, baseline=20_058, actor="test")
+    assert (newcomers_goal.goal.baseline, newcomers_goal.goal.target) == (20_058, 16_047)
 
     # On the letter's day: 3,935 over 37 days (10-25..11-30); 37 × 106 = 3,922 < 3,935 → 107.
     [(_, first), (_, newcomers)] = await goals_progress(db, D(2024, 10, 25), "TH-03")

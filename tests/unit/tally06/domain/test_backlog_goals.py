@@ -67,6 +67,14 @@ def test_sam_son_on_track():
     assert p.on_track
 
 
+def test_an_exact_quotient_is_not_rounded_up_past_it():
+    goal = BacklogGoal("TH-03", BacklogList.APPROVED_NOT_ACTIVATED, Decimal(100), D(2024, 11, 30), 18,
+                       D(2024, 10, 25))
+    # 3 done over 11 days (10-25..11-04), 15 left: 15 × 11 / 3 = 55 days exactly, 11-05 the
+    # first → 12-29 (15 / (3 / 11) in floats is 55.00000000000001, whose ceiling is 56).
+    assert progress(goal, 3, D(2024, 11, 5)).forecast_day == D(2024, 11, 4) + dt.timedelta(days=55)
+
+
 def test_a_goal_met_is_done_today_whatever_the_pace():
     p = progress(SAM_SON, 3_935, D(2024, 11, 2))
     assert (p.remaining, p.required_per_day, p.forecast_day, p.on_track) == (0, 0, D(2024, 11, 2), True)
