@@ -8,6 +8,7 @@ import typer
 
 from tally06.cli.audit import audit_app
 from tally06.cli.focal_points import focal_app
+from tally06.cli.goals import goals_app
 from tally06.cli.org import org_app
 from tally06.cli.pii import pii_app
 from tally06.cli.reports import report_app
@@ -25,6 +26,7 @@ app.command()(rebuild)
 for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targets"), (focal_app, "focal-points"),
                     (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user")):
     app.add_typer(group, name=name)
+app.add_typer(goals_app, name="goals")
 
 
 def main() -> None:
