@@ -6,9 +6,8 @@
 
 import { makeI18n } from "./i18n.js";
 import { Live } from "./live.js";
+import { BASES, LeaderboardView, NoUnitView, UnitView } from "./screens.js";
 import { ensureSignedIn, keepSessionAlive, signOut } from "./session.js";
-import { TrendChart } from "./trend.js";
-import * as html from "./views.js";
 
 const params = new URLSearchParams(location.search);
 const tv = params.get("tv") === "1";
@@ -21,123 +20,43 @@ const FETCH_TIMEOUT_MS = 8_000;
 const $ = (id) => document.getElementById(id);
 // `roots` and `kinds` describe the live map (GET /v1/units, GET /v1/kinds); they are fetched
 // again when the server says the figures moved to another map.
-const state = { i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], kinds: [], view: null, lastUpdate: null, signedIn: false };
+// `basis`: rankings on what teams claim or on what the registry confirmed (?basis=confirmed).
+const state = {
+  i18n: makeI18n(params.get("lang") === "en" ? "en" : "vi"), roots: [], kinds: [], view: null, lastUpdate: null, signedIn: false,
+  basis: BASES.includes(params.get("basis")) ? params.get("basis") : BASES[0],
+};
 
-async function getJSON(path) {
+async function getResponse(path) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS);
   try {
     const response = await fetch(path, { signal: abort.signal, cache: "no-store" });
-    if (response.status === 401) location.reload(); // the session ended: sign in again
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    return await response.json();
+    await response.clone().arrayBuffer(); // the body inside the time limit too
+    return response;
   } finally {
     clearTimeout(timer);
   }
 }
 
-class UnitView {
-  constructor(code) {
-    this.code = code;
-    this.codes = new Set([code]);
-    $("view").innerHTML = `
-      <div class="unit-view" data-testid="unit-view" data-unit="${html.esc(code)}">
-        <nav class="crumbs" id="crumbs" data-testid="crumbs"></nav>
-        <div class="cards" id="cards"></div>
-        <div class="panels" id="panels">
-          <section class="panel ranking-panel"><h2 id="ranking-title"></h2><div id="ranking" data-testid="ranking"></div></section>
-          <div class="side">
-            <section class="panel trend-panel"><h2 id="trend-title"></h2>
-              <div class="chart-box"><canvas id="trend-canvas" data-testid="trend-chart"></canvas></div></section>
-            <section class="panel alerts-panel"><h2 id="alerts-title"></h2><div id="alerts" data-testid="alerts"></div></section>
-          </div>
-        </div>
-      </div>`;
-    this.chart = new TrendChart($("trend-canvas"), tv);
-  }
-
-  async refresh() {
-    const code = encodeURIComponent(this.code);
-    const [progress, children, trend, alerts] = await Promise.all([
-      getJSON(`/v1/units/${code}/progress`),
-      getJSON(`/v1/units/${code}/children`),
-      getJSON(`/v1/units/${code}/trend?days=14`),
-      getJSON(`/v1/alerts?unit=${code}&status=open&limit=50`),
-    ]);
-    return () => this.render(progress, children, trend, alerts);
-  }
-
-  render(progress, children, trend, alerts) {
-    const { i18n } = state;
-    this.codes = new Set([this.code, ...children.entries.map((e) => e.unit.code)]);
-    $("crumbs").innerHTML = html.breadcrumbs(progress.path, i18n, !tv);
-    $("cards").innerHTML = html.cards(progress, i18n);
-    // A team has no children: its trend and alerts take the room of the ranking.
-    $("panels").classList.toggle("solo", !children.level);
-    $("ranking-title").textContent = children.level ? i18n.t("rankingOf", { kinds: i18n.level(children.level) }) : "";
-    $("ranking").innerHTML = children.level ? html.rankingRows(children, i18n, { limit: tv ? 30 : Infinity }) : "";
-    $("trend-title").textContent = i18n.t("trend", { name: progress.unit.name });
-    this.chart.update(trend, i18n);
-    $("alerts-title").textContent = i18n.t("alerts");
-    $("alerts").innerHTML = html.alertItems(alerts, i18n, tv ? 6 : 20);
-  }
-
-  destroy() {
-    this.chart.destroy();
-  }
+async function getJSON(path) {
+  const response = await getResponse(path);
+  if (response.status === 401) location.reload(); // the session ended: sign in again
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
 }
 
-class LeaderboardView {
-  constructor(level, parent) {
-    this.level = level;
-    this.parent = parent;
-    this.codes = new Set();
-    $("view").innerHTML = `<div class="leaderboard-view" data-testid="leaderboard-view" data-level="${html.esc(level)}">
-        <h2 id="lb-title"></h2><div id="lb" data-testid="leaderboard"></div></div>`;
-  }
-
-  async refresh() {
-    const query = new URLSearchParams({ level: this.level });
-    if (this.parent) query.set("parent", this.parent);
-    const ranking = await getJSON(`/v1/leaderboard?${query}`);
-    return () => this.render(ranking);
-  }
-
-  render(ranking) {
-    const { i18n } = state;
-    this.codes = new Set(ranking.entries.map((e) => e.unit.code));
-    const where = ranking.parent ? ranking.parent.name : state.roots.map((r) => r.name).join(", ");
-    $("lb-title").textContent = i18n.t("leaderboard", { kinds: i18n.level(this.level), where });
-    $("lb").innerHTML = html.rankingRows(ranking, i18n, { limit: tv ? 20 : 100, showParent: true });
-  }
-
-  destroy() {}
-}
-
-// The user's unit is not in the live map (a district focal point after districts were dissolved).
-class NoUnitView {
-  constructor(unit) {
-    this.codes = new Set();
-    $("view").innerHTML = `<p class="empty" data-testid="no-unit">${html.esc(state.i18n.t("noUnit", { unit }))}</p>`;
-  }
-
-  async refresh() {
-    return () => {};
-  }
-
-  destroy() {}
-}
+const ctx = { state, tv, getJSON, getResponse };
 
 // Levels a leaderboard ranks in the live map, from the top down.
 const rankedLevels = () => state.kinds.filter((k) => k.ranked).map((k) => k.kind);
 
 function route() {
-  if (!state.roots.length) return new NoUnitView(state.user?.unit ?? "");
+  if (!state.roots.length) return new NoUnitView(state.user?.unit ?? "", ctx);
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "leaderboard" && rankedLevels().includes(parts[1])) {
-    return new LeaderboardView(parts[1], parts[2]);
+    return new LeaderboardView(parts[1], parts[2], ctx);
   }
-  return new UnitView(parts[0] === "unit" && parts[1] ? parts[1] : state.roots[0].code);
+  return new UnitView(parts[0] === "unit" && parts[1] ? parts[1] : state.roots[0].code, ctx);
 }
 
 async function loadMap() {
@@ -252,6 +171,14 @@ function switchLanguage() {
   showView();
 }
 
+function switchBasis(basis) {
+  if (basis === state.basis) return;
+  state.basis = basis;
+  params.set("basis", basis);
+  history.replaceState(null, "", `?${params}${location.hash}`);
+  showView();
+}
+
 function startRotation() {
   const root = state.roots[0]?.code;
   if (!root) return;
@@ -290,6 +217,8 @@ async function main() {
   $("sign-out").addEventListener("click", signOut);
   keepSessionAlive();
   $("view").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-basis]");
+    if (button) return switchBasis(button.dataset.basis);
     const row = event.target.closest("tr[data-code]");
     if (row && !tv) location.hash = `#/unit/${row.dataset.code}`;
   });

@@ -1,8 +1,8 @@
-// The 14-day trend chart (Chart.js, vendored in vendor/): activations per day as bars, the
-// daily target as a line. One chart per view, updated in place so the wall screen does not
-// flicker on every change.
+// The 14-day trend chart (Chart.js, vendored in vendor/): activations per day as bars (claimed,
+// and confirmed by the registry when the server has it), the daily target as a line. One chart
+// per view, updated in place so the wall screen does not flicker on every change.
 
-const COLOURS = { bars: "#2f6fd0", target: "#d9822b", text: "#c9d4de", grid: "#25323f" };
+const COLOURS = { bars: "#2f6fd0", confirmed: "#2fa866", target: "#d9822b", text: "#c9d4de", grid: "#25323f" };
 
 export class TrendChart {
   constructor(canvas, tv) {
@@ -27,11 +27,17 @@ export class TrendChart {
     });
   }
 
-  update(trend, i18n) {
+  // `confirmedDays`: the confirmation answer's days (null without it): the registry's confirmed
+  // activations beside the claimed ones, on the day of the claim.
+  update(trend, i18n, confirmedDays = null) {
     const chart = this.chart;
     chart.data.labels = trend.days.map((d) => i18n.shortDate(d.day));
+    const confirmed = new Map((confirmedDays ?? []).map((d) => [d.day, d.confirmed]));
     chart.data.datasets = [
       { type: "bar", label: i18n.t("trendActivated"), data: trend.days.map((d) => d.activated), backgroundColor: COLOURS.bars, order: 2 },
+      ...(confirmedDays
+        ? [{ type: "bar", label: i18n.t("trendConfirmed"), data: trend.days.map((d) => confirmed.get(d.day) ?? 0), backgroundColor: COLOURS.confirmed, order: 3 }]
+        : []),
       {
         type: "line", label: i18n.t("trendTarget"), data: trend.days.map((d) => d.target),
         borderColor: COLOURS.target, backgroundColor: COLOURS.target, stepped: "middle", pointRadius: 0, borderWidth: 3, order: 1,

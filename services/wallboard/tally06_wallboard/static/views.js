@@ -104,13 +104,27 @@ function change(n) {
   return `<span class="same">–</span>`;
 }
 
+function rankingCaption(byCompletion, confirmed) {
+  if (byCompletion) return confirmed ? "rankedByCompletionConfirmed" : "rankedByCompletion";
+  return confirmed ? "rankedByConfirmed" : "rankedByActivated";
+}
+
 export function rankingRows(ranking, i18n, { limit = Infinity, showParent = false } = {}) {
   if (!ranking.entries.length) return `<p class="empty">${esc(i18n.t("noChildren"))}</p>`;
   const byCompletion = ranking.ranked_by === "completion_pct";
+  // The server says what it ranked on; a server without the basis ranks on claims.
+  const confirmed = ranking.basis === "confirmed";
   const rows = ranking.entries.slice(0, limit).map((e) => {
     const completion = e.campaign.completion_pct;
-    const score = byCompletion ? i18n.pct(completion.total) : i18n.num(e.campaign.activated.total);
-    const scoreWidth = byCompletion ? Math.min(100, completion.total) : share(e.campaign.activated.total, ranking.entries[0].campaign.activated.total);
+    let score = byCompletion ? i18n.pct(completion.total) : i18n.num(e.campaign.activated.total);
+    let scoreWidth = byCompletion ? Math.min(100, completion.total) : share(e.campaign.activated.total, ranking.entries[0].campaign.activated.total);
+    if (confirmed) {
+      // Ranked on confirmed activations: show those (against the target when ranked by completion).
+      const done = e.campaign.confirmed?.total;
+      const whole = byCompletion ? e.campaign.target?.total : ranking.entries[0].campaign.confirmed?.total;
+      score = i18n.num(done);
+      scoreWidth = share(done ?? 0, whole ?? 0);
+    }
     return `<tr class="drill" data-code="${esc(e.unit.code)}" data-testid="row-${esc(e.unit.code)}">
       <td class="rank">${e.rank}</td>
       <td class="change" data-testid="change-${esc(e.unit.code)}">${change(e.rank_change)}</td>
@@ -124,9 +138,9 @@ export function rankingRows(ranking, i18n, { limit = Infinity, showParent = fals
   const more = ranking.entries.length > limit ? `<p class="more">${esc(i18n.t("moreRows", { n: ranking.entries.length - limit }))}</p>` : "";
   return `<table class="ranking"><thead><tr>
       <th>${esc(i18n.t("rank"))}</th><th>${esc(i18n.t("change"))}</th><th>${esc(i18n.t("unit"))}</th>
-      <th>${esc(i18n.t(byCompletion ? "completion" : "cumulative"))}</th><th>${esc(i18n.t("todayVsTarget"))}</th><th></th>
+      <th>${esc(i18n.t(confirmed ? "metric_confirmed" : byCompletion ? "completion" : "cumulative"))}</th><th>${esc(i18n.t("todayVsTarget"))}</th><th></th>
     </tr></thead><tbody>${rows.join("")}</tbody></table>${more}
-    <p class="caption">${esc(i18n.t(byCompletion ? "rankedByCompletion" : "rankedByActivated"))}${byCompletion ? ` · ${esc(i18n.t("legend"))}` : ""}</p>`;
+    <p class="caption" data-testid="ranking-basis" data-basis="${confirmed ? "confirmed" : "claimed"}">${esc(i18n.t(rankingCaption(byCompletion, confirmed)))}${byCompletion ? ` · ${esc(i18n.t("legend"))}` : ""}</p>`;
 }
 
 export function alertItems(alerts, i18n, limit) {
