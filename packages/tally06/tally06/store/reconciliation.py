@@ -122,9 +122,11 @@ async def reconcile_step(conn: asyncpg.Connection, rules: ReconcileRules, *, chu
             state["registry_position"], chunk)
         due: list[str] = []
         if as_of is not None and as_of != state["as_of"]:
+            # Judged, a claim leaves pending for good: the next step's query finds the rest.
             due = [r["citizen_key"] for r in await conn.fetch(
-                "SELECT DISTINCT citizen_key FROM claim_states WHERE state = 'pending' AND window_end < $1", as_of)]
-        step.more = len(new_claims) == chunk or len(changed) == chunk
+                "SELECT DISTINCT citizen_key FROM claim_states WHERE state = 'pending' AND window_end < $1 LIMIT $2",
+                as_of, chunk)]
+        step.more = len(new_claims) == chunk or len(changed) == chunk or len(due) == chunk
         citizens = {c.citizen_key for c in new_claims} | {r["citizen_key"] for r in changed} | set(due)
         if citizens:
             step.claims, step.citizens = len(new_claims), len(citizens)
@@ -133,7 +135,7 @@ async def reconcile_step(conn: asyncpg.Connection, rules: ReconcileRules, *, chu
             "UPDATE reconcile_state SET claims_position = $1, registry_position = $2, as_of = $3",
             new_claims[-1].seq if new_claims else state["claims_position"],
             changed[-1]["change_seq"] if changed else state["registry_position"],
-            as_of)
+            state["as_of"] if len(due) == chunk else as_of)
     return step
 
 
