@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tally06.contract.events import local_day
 from tally06.domain.accounts import Role
@@ -77,6 +77,14 @@ class OutcomeBody(BaseModel):
     ref: str = Field(min_length=1, max_length=64)
     reason: Reason
     note: str | None = Field(None, max_length=MAX_NOTE, description="no names or numbers, please")
+
+    @field_validator("note")
+    @classmethod
+    def _printable(cls, note: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL, and no other control character belongs in a note.
+        if note is not None and any(ord(ch) < 32 and ch not in "\n\t" for ch in note):
+            raise ValueError("must not contain control characters")
+        return note
 
 
 class RecordedOutcome(BaseModel):

@@ -187,6 +187,12 @@ async def test_every_work_list_endpoint_with_every_role(database, db, start_serv
         answer = await client.post("/v1/worklists/outcomes", json={"ref": t1[0], "reason": "other", "note": "x" * 501},
                                    headers=users[Role.TEAM_LEAD])
         assert answer.status_code == 422 and "note" in answer.json()["detail"][0]["field"]
+        answer = await client.post("/v1/worklists/outcomes", json={"ref": t1[0] + "\x00", "reason": "other",
+                                                                   "note": "a\x00b"}, headers=users[Role.TEAM_LEAD])
+        assert answer.status_code == 422 and "note" in answer.json()["detail"][0]["field"]
+        for params in ({"unit": "TH\x00"}, {"list": "everyone"}, {"limit": 0}, {"offset": -1}):
+            answer = await client.get("/v1/worklists", params=params, headers=users[Role.ADMIN])
+            assert 400 <= answer.status_code < 500, (params, answer.status_code)
         assert await db.fetchval("SELECT count(*) FROM worklist_outcomes") == 3  # history kept
 
         listed = (await client.get("/v1/worklists", params={"unit": "TH-03-C01-T1"},
