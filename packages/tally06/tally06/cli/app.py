@@ -25,10 +25,10 @@ app.command("migrate")(migrate_cmd)
 app.command("topics")(topics_cmd)
 app.command()(rebuild)
 for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targets"), (focal_app, "focal-points"),
-                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user"),
-                    (worklists_app, "worklists")):
+                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user")):
     app.add_typer(group, name=name)
 app.add_typer(goals_app, name="goals")
+app.add_typer(worklists_app, name="worklists")
 
 
 def main() -> None:
