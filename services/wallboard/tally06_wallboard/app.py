@@ -15,6 +15,7 @@ from tally06_wallboard.exceptions import WallboardError
 from tally06_wallboard.routers import alerts, auth, board, flags, health, kinds, leaderboard, reports, stream, units
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.routers.goals import router as goals_router
+from tally06_wallboard.routers.work_lists import router as work_lists_router
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.settings import WallboardSettings
 
@@ -42,7 +43,7 @@ def create_app(settings: WallboardSettings) -> FastAPI:
     app = service_app("tally06 wallboard", start, production=settings.mode == "production",
                       description=DESCRIPTION)
     for router in (auth.router, units.router, kinds.router, leaderboard.router, alerts.router, flags.router,
-                   reports.router, goals_router, stream.router, health.router, board.router):
+                   reports.router, goals_router, work_lists_router, stream.router, health.router, board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if settings.cors_origins:

@@ -16,6 +16,7 @@ from tally06.cli.stack_commands import migrate_cmd, rebuild, topics_cmd, up
 from tally06.cli.targets import targets_app
 from tally06.cli.tokens import token_app
 from tally06.cli.users import user_app
+from tally06.cli.work_lists import worklists_app
 
 app = typer.Typer(help="tally06: live progress of the electronic-identity drive (Đề án 06).",
                   no_args_is_help=True)
@@ -27,6 +28,7 @@ for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targe
                     (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user")):
     app.add_typer(group, name=name)
 app.add_typer(goals_app, name="goals")
+app.add_typer(worklists_app, name="worklists")
 
 
 def main() -> None:
