@@ -68,6 +68,7 @@ export const STRINGS = {
     rule_pace: "Chậm tiến độ trong ngày",
     rule_missed_daily: "Không đạt chỉ tiêu ngày",
     rule_silent: "Không có hoạt động",
+    rule_low_confirmation: "Tỷ lệ xác nhận kích hoạt thấp",
     legend: "Màu theo tỷ lệ hoàn thành: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
   en: {
@@ -134,6 +135,7 @@ export const STRINGS = {
     rule_pace: "Behind pace today",
     rule_missed_daily: "Missed daily target",
     rule_silent: "No activity",
+    rule_low_confirmation: "Low confirmation rate",
     legend: "Colour by completion: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
 };
