@@ -29,6 +29,9 @@ class Basis(enum.StrEnum):
     CONFIRMED = "confirmed"
 
 
+BASIS_EN = {Basis.CLAIMED: "the activations teams claimed",
+            Basis.CONFIRMED: "of the activations teams claimed, those the national registry confirmed"}
+
 report_app = typer.Typer(help="Official reports (Appendix I of plan 70) as .xlsx or .csv.", no_args_is_help=True)
 
 RoleOption = Annotated[str, typer.Option(help="Role of who exports; only 'police' may export clear personal data")]
@@ -82,10 +85,12 @@ def report_appendix1(
         files = export.write(out, lambda done, total: bar.update(task, completed=done, total=total))
     report = export.report
     t = report.total
-    console.print(f"Appendix I of {report.unit_code}{_in_map(report.map)} as of {request.period_to.isoformat()}, "
-                  f"{report.basis} basis: {len(report.rows)} units ({level_en(report.levels) or 'none'}), "
-                  f"{report.basis} activations {t.activated_total:,} of {t.target_total:,} ({t.completion_pct} %), "
+    counted = "activated" if report.basis == Basis.CLAIMED else "confirmed"
+    console.print(f"Appendix I of {report.unit_code}{_in_map(report.map)} as of {request.period_to.isoformat()}: "
+                  f"{len(report.rows)} units ({level_en(report.levels) or 'none'}), "
+                  f"{counted} {t.activated_total:,} of {t.target_total:,} ({t.completion_pct} %), "
                   f"remaining {t.remaining:,}")
+    console.print(f"basis: {report.basis} ({BASIS_EN[Basis(report.basis)]})")
     if request.period_from is not None:
         late = sum(c.activated_total for c in report.corrections)
         console.print(f"corrections since {request.period_from.isoformat()}: {late:,} late activations in "

@@ -90,7 +90,7 @@ async def test_appendix1_on_the_confirmed_basis(own_broker, database, db, start_
     code, out, err = await tally06(database, "report", "appendix1", "--unit", "TH", "--cutoff", CUTOFF.isoformat(),
                                    "--out", str(tmp_path / "cli.csv"), "--basis", "confirmed")
     assert code == 0, err
-    assert "confirmed basis" in out
+    assert "basis: confirmed" in out
     assert {c: levels(r) for c, r in csv_rows((tmp_path / "cli.csv").read_text(encoding="utf-8-sig")).items()
             if c in CONFIRMED} == CONFIRMED
 
