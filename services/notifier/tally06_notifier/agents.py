@@ -7,6 +7,7 @@ import structlog
 
 from tally06.contract.topics import PROGRESS
 from tally06_notifier.app import app, settings
+from tally06_notifier.rules import heard_from
 from tally06_notifier.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -16,9 +17,12 @@ progress_topic = app.topic(PROGRESS.name, value_serializer="raw", key_serializer
 
 @app.agent(progress_topic)
 async def watch_progress(stream) -> None:  # noqa: ANN001 - Faust's stream type
-    """Remember who was heard from, then judge at once, so a unit that caught up clears quickly."""
+    """Remember who was heard from, then judge at once, so a unit that caught up clears quickly.
+    Registry counters (an extract reconciled) come on the same stream: they are judged too
+    (low_confirmation), but do not count as the team being heard from."""
     async for values in stream.take(1000, within=0.5):
-        await runtime.saw_changes({orjson.loads(value)["unit"] for value in values})
+        changes = [orjson.loads(value) for value in values]
+        await runtime.saw_changes({change["unit"] for change in changes if heard_from(change)})
         await runtime.evaluate()
 
 

@@ -32,6 +32,12 @@ def _figures(detail: dict[str, Any]) -> list[str]:
         expected = f" (cần đạt {f['expected']:g} vào lúc này)" if "expected" in f else ""
         label = METRIC_LABEL_VI.get(metric, metric)
         lines.append(f"- {label}: {f['actual']:,}/{f['target']:,}{expected}".replace(",", "."))
+    if "confirmation" in detail:
+        c = detail["confirmation"]
+        share = "" if c["rate"] is None else f" = {c['rate']:.1%}"
+        line = (f"- {METRIC_LABEL_VI['confirmed']}: {c['confirmed']:,}/{c['judged']:,} lượt báo đã hết thời hạn "
+                f"đối chiếu{share} (ngưỡng {c['threshold']:.0%}); chờ xác nhận: {c['pending']:,}")
+        lines.append(line.replace(",", "."))
     if "silent_hours" in detail:
         seen = detail.get("last_seen")
         when = (dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen

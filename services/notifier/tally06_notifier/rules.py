@@ -16,6 +16,7 @@ from typing import Any
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.alert_rules import Rule
 from tally06.domain.calendar import WorkingHours, working_hours_between, working_window
+from tally06.domain.confirmation import REGISTRY_METRICS, Confirmation, LowConfirmation
 from tally06.domain.org import UnitKind
 from tally06.domain.pace import assess_pace, still_behind
 
@@ -40,6 +41,8 @@ class Policy:
     quiet_start: dt.time = dt.time(22, 30)
     quiet_end: dt.time = dt.time(7, 0)
     digest_at: dt.time = dt.time(7, 0)
+    # When a unit's registry confirmation rate is worth an alert (reasons in tally06.domain.confirmation).
+    low_confirmation: LowConfirmation = LowConfirmation()
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,16 @@ class UnitDay:
     targets: Mapping[str, int]
     done: Mapping[str, int]
     last_seen: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class UnitConfirmation:
+    """A unit's claims as the registry judged them so far (cumulative), looked at on ``day``."""
+
+    code: str
+    parent: str | None
+    day: dt.date
+    figures: Confirmation
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,8 @@ def next_send_time(now: dt.datetime, policy: Policy) -> dt.datetime:
     return end if end > local else end + dt.timedelta(days=1)
 
 
-def _open_or_reopen(alert: AlertState | None, unit: UnitDay, rule: Rule, detail: dict[str, Any]) -> Decision | None:
+def _open_or_reopen(alert: AlertState | None, unit: UnitDay | UnitConfirmation, rule: Rule,
+                    detail: dict[str, Any]) -> Decision | None:
     if alert is None:
         return OpenAlert(unit.code, rule, unit.day, detail)
     if not alert.is_open:
@@ -195,6 +209,31 @@ def silent_decision(unit: UnitDay, alert: AlertState | None, now: dt.datetime, p
     return _open_or_reopen(alert, unit, Rule.SILENT, detail)
 
 
+def heard_from(change: Mapping[str, Any]) -> bool:
+    """Whether a progress message shows a team at work: the reconciler publishes registry
+    counters when an extract arrives, which says nothing about the team being out in the field."""
+    metrics = set(change.get("daily") or {}) | set(change.get("total") or {})
+    return not metrics or bool(metrics - REGISTRY_METRICS)
+
+
+def low_confirmation_decision(unit: UnitConfirmation, alert: AlertState | None, now: dt.datetime,
+                              policy: Policy) -> Decision | None:
+    """The registry confirms too few of the unit's claims whose window has passed (pending claims
+    are not judged yet); resolves when the rate is back at the threshold. Judged all day long:
+    the figures move when an extract is reconciled, not with the working hours."""
+    rule, figures = policy.low_confirmation, unit.figures
+    found = figures.rate()
+    detail = {"confirmation": {
+        "confirmed": figures.confirmed.total, "judged": figures.judged(), "pending": figures.pending.total,
+        "claimed": figures.claimed.total, "rate": None if found is None else round(float(found), 4),
+        "threshold": rule.threshold, "min_judged": rule.min_judged}, "at": now.isoformat()}
+    if rule.is_low(figures):
+        return _open_or_reopen(alert, unit, Rule.LOW_CONFIRMATION, detail)
+    if alert is not None and alert.is_open:
+        return ResolveAlert(alert, "confirmation_recovered", detail)
+    return None
+
+
 def missed_daily_decision(unit: UnitDay, alert: AlertState | None, now: dt.datetime, policy: Policy) -> Decision | None:
     """After the working day has settled: below the daily target; resolves if late events fill it."""
     _, end = working_window(unit.day, unit.hours)
@@ -218,8 +257,10 @@ def follow_up_decision(alert: AlertState, now: dt.datetime, policy: Policy) -> D
         return None
     if alert.escalated_at is None and now - alert.last_opened_at >= policy.escalate_after:
         return EscalateAlert(alert)
-    if alert.rule is Rule.MISSED_DAILY:
-        return None  # the morning digest repeats it; a reminder at dawn would be noise
+    if alert.rule in (Rule.MISSED_DAILY, Rule.LOW_CONFIRMATION):
+        # The morning digest repeats a missed day, and a low rate is raised again each day it
+        # lasts (it moves with the registry's extracts, not by the hour): a reminder would be noise.
+        return None
     last = alert.last_notified_at or alert.last_opened_at
     if alert.reminders < policy.max_reminders and now - last >= policy.remind_every:
         return RemindAlert(alert, alert.reminders + 1)
@@ -232,8 +273,10 @@ def evaluate(
     now: dt.datetime,
     policy: Policy,
     in_map: Container[str] | None = None,
+    confirmations: Iterable[UnitConfirmation] = (),
 ) -> list[Decision]:
-    """Every decision due at ``now``: rule checks per unit-day, then follow-ups of open alerts.
+    """Every decision due at ``now``: rule checks per unit-day and the confirmation rate of
+    every unit (today's alert), then follow-ups of open alerts.
 
     ``in_map`` holds the codes of the live map: an open alert of a unit the map no longer has
     (a dissolved district, a merged commune) resolves, as nobody could act on it any more.
@@ -254,6 +297,15 @@ def evaluate(
                 decisions.append(decision)
                 if alert is not None:
                     changed.add(alert.id)
+    for confirmation in confirmations:
+        if confirmation.parent is None or confirmation.day != today:
+            continue
+        alert = alerts.get((confirmation.code, Rule.LOW_CONFIRMATION, today))
+        decision = low_confirmation_decision(confirmation, alert, now, policy)
+        if decision is not None:
+            decisions.append(decision)
+            if alert is not None:
+                changed.add(alert.id)
     for alert in alerts.values():
         if alert.id in changed:
             continue

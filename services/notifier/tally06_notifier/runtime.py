@@ -9,6 +9,7 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
 from tally06.domain.ack_links import ack_key
+from tally06.domain.confirmation import REGISTRY_METRICS
 from tally06.domain.org import OrgRegistry
 from tally06.domain.pii import derived_key
 from tally06.kit.clock import Clock, clock_from_setting
@@ -138,14 +139,17 @@ class Runtime:
             log.info("notifier_waiting_for_read_model", backlog=backlog)
             return
         if not self._seeded:
-            # Teams already counted today were heard from, as far as a new leader can tell.
+            # Teams already counted today were heard from, as far as a new leader can tell (by
+            # their own events: registry counters come from extracts, not from the field).
             await pool.execute(
                 "INSERT INTO unit_activity (unit, last_seen) SELECT DISTINCT unit, $2::timestamptz FROM unit_daily "
-                "WHERE day = $1 ON CONFLICT DO NOTHING", local_day(now), now)
+                "WHERE day = $1 AND metric <> ALL($3::text[]) ON CONFLICT DO NOTHING",
+                local_day(now), now, sorted(REGISTRY_METRICS))
             self._seeded = True
         async with pool.acquire() as conn, conn.transaction():
             snapshot = await load_snapshot(conn, org, now)
-            decisions = evaluate(snapshot.units_to_judge(), snapshot.alerts, now, self.policy, in_map=org)
+            decisions = evaluate(snapshot.units_to_judge(), snapshot.alerts, now, self.policy, in_map=org,
+                                 confirmations=snapshot.confirmations)
             outbox = Outbox(conn, org, snapshot, self.policy, self.ack_secret, self.settings.public_url)
             for decision in decisions:
                 await outbox.apply(decision)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tally06.domain.confirmation import LowConfirmation
 from tally06.kit.service_settings import WorkerSettings
 from tally06_notifier.rules import Policy
 
@@ -39,6 +40,8 @@ class NotifierSettings(WorkerSettings):
     quiet_start: dt.time = _POLICY.quiet_start
     quiet_end: dt.time = _POLICY.quiet_end
     digest_at: dt.time = _POLICY.digest_at
+    low_confirmation_rate: float = _POLICY.low_confirmation.threshold
+    low_confirmation_min_judged: int = _POLICY.low_confirmation.min_judged
 
     retry_base_s: float = 5.0
     retry_max_s: float = 600.0
@@ -62,4 +65,5 @@ class NotifierSettings(WorkerSettings):
             escalate_after=dt.timedelta(minutes=self.escalate_after_min),
             max_reopen_notices=self.max_reopen_notices, quiet_start=self.quiet_start,
             quiet_end=self.quiet_end, digest_at=self.digest_at,
+            low_confirmation=LowConfirmation(self.low_confirmation_rate, self.low_confirmation_min_judged),
         )

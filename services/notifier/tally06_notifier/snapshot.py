@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from tally06.domain.alert_rules import Rule
 from tally06.domain.calendar import hours_for
+from tally06.domain.confirmation import confirmation_metrics, confirmation_of
 from tally06.domain.focal_points import Recipient
 from tally06.domain.org import OrgRegistry
 from tally06.domain.targets import done_by_target_metric, rollup_daily_targets
 from tally06.store.focal_points import recipients_by_unit
 from tally06.store.targets import daily_targets_on
 from tally06.store.working_hours import working_hours_on
-from tally06_notifier.rules import AlertState, UnitDay, local_day
+from tally06_notifier.rules import AlertState, UnitConfirmation, UnitDay, local_day
 
 AlertIndex = dict[tuple[str, Rule, dt.date], AlertState]
 
@@ -34,6 +35,8 @@ class Snapshot:
     # Days a notifier was running on: only those days' targets are judged as missed, or the
     # first start would report every team as having missed a day nobody was counting.
     watched_days: frozenset[dt.date] = frozenset()
+    # Every unit's claims and the registry's verdicts so far, for the low_confirmation rule.
+    confirmations: list[UnitConfirmation] = field(default_factory=list)
 
     def units_to_judge(self) -> list[UnitDay]:
         today = local_day(self.now)
@@ -69,6 +72,17 @@ async def _unit_days(conn: asyncpg.Connection, org: OrgRegistry, day: dt.date,
     return days
 
 
+async def _confirmations(conn: asyncpg.Connection, org: OrgRegistry, day: dt.date) -> list[UnitConfirmation]:
+    """Cumulative claims and registry states per unit of the live map (``unit_total``)."""
+    counters: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = await conn.fetch("SELECT unit, metric, credited FROM unit_total WHERE metric = ANY($1::text[])",
+                            list(confirmation_metrics()))
+    for row in rows:
+        counters[row["unit"]][row["metric"]] = row["credited"]
+    return [UnitConfirmation(code, unit.parent_code, day, confirmation_of(found))
+            for code, found in counters.items() if (unit := org.get(code)) is not None]
+
+
 async def load_snapshot(conn: asyncpg.Connection, org: OrgRegistry, now: dt.datetime) -> Snapshot:
     today = local_day(now)
     await conn.execute("INSERT INTO notifier_jobs (job, day, done_at) VALUES ('watching', $1, $2) "
@@ -79,4 +93,5 @@ async def load_snapshot(conn: asyncpg.Connection, org: OrgRegistry, now: dt.date
     rows = await conn.fetch("SELECT * FROM alerts WHERE status = 'open' OR day >= $1", yesterday)
     alerts = {(r["unit"], Rule(r["rule"]), r["day"]): alert_state(r) for r in rows}
     watched = await conn.fetch("SELECT day FROM notifier_jobs WHERE job = 'watching' AND day >= $1", yesterday)
-    return Snapshot(now, units, alerts, await recipients_by_unit(conn), frozenset(r["day"] for r in watched))
+    return Snapshot(now, units, alerts, await recipients_by_unit(conn), frozenset(r["day"] for r in watched),
+                    await _confirmations(conn, org, today))

@@ -12,7 +12,19 @@ from tally06.kit.fastapi_app import service_app
 from tally06.kit.fastapi_errors import answer_database_down, answer_invalid_requests, error_response
 from tally06.kit.http_security import SecurityHeaders
 from tally06_wallboard.exceptions import WallboardError
-from tally06_wallboard.routers import alerts, auth, board, flags, health, kinds, leaderboard, reports, stream, units
+from tally06_wallboard.routers import (
+    alerts,
+    auth,
+    board,
+    confirmation,
+    flags,
+    health,
+    kinds,
+    leaderboard,
+    reports,
+    stream,
+    units,
+)
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.routers.goals import router as goals_router
 from tally06_wallboard.routers.work_lists import router as work_lists_router
@@ -42,8 +54,9 @@ def create_app(settings: WallboardSettings) -> FastAPI:
 
     app = service_app("tally06 wallboard", start, production=settings.mode == "production",
                       description=DESCRIPTION)
-    for router in (auth.router, units.router, kinds.router, leaderboard.router, alerts.router, flags.router,
-                   reports.router, goals_router, work_lists_router, stream.router, health.router, board.router):
+    for router in (auth.router, units.router, confirmation.router, kinds.router, leaderboard.router, alerts.router,
+                   flags.router, reports.router, goals_router, work_lists_router, stream.router, health.router,
+                   board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if settings.cors_origins:

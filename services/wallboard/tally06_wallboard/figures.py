@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from tally06.contract.events import local_day
 from tally06.domain.calendar import CAMPAIGN_HOURS, WorkingHours
-from tally06.domain.metrics import ACTIVATED
+from tally06.domain.confirmation import confirmation_of
+from tally06.domain.metrics import ACTIVATED, BASES, FAMILIES
 from tally06.domain.org import Unit
 from tally06.domain.pace import (
     assess_pace,
@@ -61,6 +62,12 @@ class UnitCounts:
     @property
     def activated_total(self) -> int:
         return sum(self.total.get(m, 0) for m in ACTIVATED)
+
+    def on_basis(self, basis: str) -> tuple[int, int]:
+        """(cumulative, today's) count on a basis of ``BASES``: claimed or registry-confirmed.
+        Confirmed counters sit on the claim's day, so "today's" are today's claims confirmed."""
+        metrics = [m.value for m in FAMILIES[BASES[basis]]]
+        return sum(self.total.get(m, 0) for m in metrics), sum(self.today.get(m, 0) for m in metrics)
 
 
 def counts_from_rows(
@@ -125,10 +132,15 @@ def _campaign(counts: UnitCounts, goal: Goal | None, today: dt.date, plan: Plan)
         level1=counts.total.get("activated_l1", 0),
         level2=counts.total.get("activated_l2", 0),
     )
+    registry = confirmation_of(counts.total)
+    confirmed = ByLevel(total=registry.confirmed.total, level1=registry.confirmed.l1, level2=registry.confirmed.l2)
+    found = registry.rate()
+    share = None if found is None else round(float(found), 4)
     rate = run_rate(counts.recent)
     days_left = max(0, (plan.deadline - today).days + 1)
     if goal is None:
-        return Campaign(target=None, activated=done, completion_pct=None, remaining=None,
+        return Campaign(target=None, activated=done, confirmed=confirmed, confirmation_rate=share,
+                        completion_pct=None, remaining=None,
                         deadline=plan.deadline, days_left=days_left, required_daily_rate=None,
                         run_rate=round(rate, 2), run_rate_days=plan.run_rate_days, forecast_completion=None)
     left = ByLevel(total=remaining(done.total, goal.total), level1=remaining(done.level1, goal.level1),
@@ -136,6 +148,8 @@ def _campaign(counts: UnitCounts, goal: Goal | None, today: dt.date, plan: Plan)
     return Campaign(
         target=ByLevel(total=goal.total, level1=goal.level1, level2=goal.level2),
         activated=done,
+        confirmed=confirmed,
+        confirmation_rate=share,
         completion_pct=PercentByLevel(
             total=completion_pct(done.total, goal.total),
             level1=completion_pct(done.level1, goal.level1),

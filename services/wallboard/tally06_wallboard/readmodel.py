@@ -8,6 +8,7 @@ from typing import TypeAlias
 
 import asyncpg
 
+from tally06.domain.confirmation import confirmation_metrics
 from tally06.domain.metrics import ACTIVATED
 from tally06_wallboard.figures import UnitCounts, counts_from_rows
 from tally06_wallboard.trend import whole_days_before
@@ -33,3 +34,10 @@ async def daily_series(db: Db, unit: str, first: dt.date, last: dt.date) -> dict
         "sum(claims) AS claims FROM unit_daily WHERE unit = $1 AND day BETWEEN $2 AND $3 GROUP BY day",
         unit, first, last, list(ACTIVATED))
     return {r["day"]: (int(r["activated"]), int(r["claims"])) for r in rows}
+
+
+async def confirmation_rows(db: Db, unit: str, first: dt.date | None, last: dt.date) -> list[asyncpg.Record]:
+    """Claims and registry counters of a unit per day (``day``, ``metric``, ``credited``), up to ``last``."""
+    return await db.fetch(
+        "SELECT day, metric, credited FROM unit_daily WHERE unit = $1 AND metric = ANY($2::text[]) "
+        "AND ($3::date IS NULL OR day >= $3) AND day <= $4", unit, list(confirmation_metrics()), first, last)

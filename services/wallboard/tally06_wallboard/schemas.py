@@ -78,7 +78,10 @@ class Today(_Frozen):
 class Campaign(_Frozen):
     target: ByLevel | None = Field(
         description="campaign target in force: the unit's own, else the sum of its children's")
-    activated: ByLevel = Field(description="cumulative activations (credited)")
+    activated: ByLevel = Field(description="cumulative activations (credited): what teams claim")
+    confirmed: ByLevel = Field(description="cumulative activation claims the national registry confirmed")
+    confirmation_rate: float | None = Field(
+        description="confirmed / claims whose window has passed (pending claims are not judged yet); null when none")
     completion_pct: PercentByLevel | None
     remaining: ByLevel | None
     deadline: dt.date = Field(description="last day of the campaign (setting campaign_deadline)")
@@ -118,8 +121,11 @@ class Ranking(_Frozen):
     parent: UnitRef | None
     level: UnitKind | None = Field(description="the kind of the ranked units; null when there are none")
     day: dt.date
+    basis: Literal["claimed", "confirmed"] = Field(
+        description="what is counted: the activations teams claim, or those the national registry confirmed")
     ranked_by: Literal["completion_pct", "activated"] = Field(
-        description="completion of the campaign target when every ranked unit has one, else cumulative activations")
+        description="completion of the campaign target when every ranked unit has one, else cumulative "
+                    "activations; both counted on the basis")
     entries: list[RankedUnit]
     as_of: dt.datetime
 
@@ -134,6 +140,38 @@ class TrendDay(_Frozen):
 class Trend(_Frozen):
     unit: UnitRef
     days: list[TrendDay]
+    as_of: dt.datetime
+
+
+class Levels(_Frozen):
+    l1: int
+    l2: int
+    total: int
+
+
+class ConfirmationDay(_Frozen):
+    day: dt.date = Field(description="the day of the claims (for unclaimed: of the registry activation)")
+    claimed: int = Field(description="activations claimed that day (credited, both levels)")
+    confirmed: int = Field(description="of those, confirmed by the national registry")
+    rate: float | None = Field(description="confirmed / judged claims of that day; null while none is judged")
+
+
+class UnitConfirmation(_Frozen):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    unit: UnitRef
+    from_day: dt.date = Field(alias="from", description="first day of the claims counted")
+    to_day: dt.date = Field(alias="to", description="last day of the claims counted")
+    claimed: Levels = Field(description="credited activation claims")
+    confirmed: Levels = Field(description="the registry shows the citizen activated at that level within the window")
+    pending: Levels = Field(description="not in the registry yet, window still open: not judged")
+    unconfirmed: Levels = Field(description="window passed, the registry shows no activation")
+    already_active: Levels = Field(description="the registry shows the account active well before the claim")
+    level_differs: Levels = Field(description="activated at another level than claimed")
+    unclaimed: Levels = Field(description="registry activations of citizens living in the unit that no team claimed")
+    judged: int = Field(description="claims whose window has passed: all states but pending")
+    rate: float | None = Field(description="confirmed / judged (4 decimals); null when no claim is judged yet")
+    days: list[ConfirmationDay]
     as_of: dt.datetime
 
 

@@ -40,7 +40,7 @@ def inside(unit: str, scope: str) -> bool:
 
 def unit_paths(code: str) -> list[tuple[str, str, dict]]:
     return [("GET", f"/v1/units/{code}/progress", {}), ("GET", f"/v1/units/{code}/children", {}),
-            ("GET", f"/v1/units/{code}/trend", {"days": 3}),
+            ("GET", f"/v1/units/{code}/trend", {"days": 3}), ("GET", f"/v1/units/{code}/confirmation", {}),
             ("GET", "/v1/leaderboard", {"level": "team", "parent": code}),
             ("GET", "/v1/alerts", {"unit": code}), ("GET", "/v1/flags", {"unit": code}),
             ("GET", "/v1/reports/appendix1", {"unit": code, "format": "csv"})]

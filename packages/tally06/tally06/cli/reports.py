@@ -7,6 +7,7 @@ in the map ``--map`` names (``tally06 org maps`` lists them); the output says wh
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,17 @@ from tally06.reports.appendix2 import MIN_CITIZENS_PER_OFFICIAL, OfficerReport, 
 from tally06.reports.export import Export, ExportRequest
 from tally06.reports.scope import MapRef, level_en
 
+
+class Basis(enum.StrEnum):
+    """What Appendix I counts (``tally06.domain.metrics.BASES``)."""
+
+    CLAIMED = "claimed"
+    CONFIRMED = "confirmed"
+
+
+BASIS_EN = {Basis.CLAIMED: "the activations teams claimed",
+            Basis.CONFIRMED: "of the activations teams claimed, those the national registry confirmed"}
+
 report_app = typer.Typer(help="Official reports (Appendix I of plan 70) as .xlsx or .csv.", no_args_is_help=True)
 
 RoleOption = Annotated[str, typer.Option(help="Role of who exports; only 'police' may export clear personal data")]
@@ -31,13 +43,14 @@ MapOption = Annotated[int | None, typer.Option(
 
 
 def _request(out: Path, unit: str, end: str, start: str | None, actor: str | None, role: str,
-             map_id: int | None, options: tuple[str, str] = ("--to", "--from")) -> ExportRequest:
+             map_id: int | None, options: tuple[str, str] = ("--to", "--from"),
+             basis: str = "claimed") -> ExportRequest:
     """The output file's kind checked, then the period's end and optional start."""
     if out.suffix.lower() not in (".xlsx", ".csv"):
         fail(f"--out must end in .xlsx or .csv, not {out.suffix or '(nothing)'}")
     period_to = moment(end, options[0])
     period_from: dt.datetime | None = moment(start, options[1]) if start else None
-    return ExportRequest(actor_name(actor), role, unit, period_to, period_from, out.resolve(), map_id)
+    return ExportRequest(actor_name(actor), role, unit, period_to, period_from, out.resolve(), map_id, basis)
 
 
 def _in_map(ref: MapRef | None) -> str:
@@ -55,9 +68,12 @@ def report_appendix1(
     map_id: MapOption = None,
     actor: ActorOption = None,
     role: RoleOption = "staff",
+    basis: Annotated[Basis, typer.Option(
+        help="claimed: the activations teams report; confirmed: of those, the ones the national registry "
+             "confirmed")] = Basis.CLAIMED,
 ) -> None:
     """Appendix I (targets, activations, completion %, remaining) as of a cutoff, from the event store."""
-    request = _request(out, unit, cutoff, since, actor, role, map_id, ("--cutoff", "--since"))
+    request = _request(out, unit, cutoff, since, actor, role, map_id, ("--cutoff", "--since"), basis.value)
     with progress_bar("{task.description}") as bar:
         task = bar.add_task("reading the event store", total=None)
         try:
@@ -69,10 +85,12 @@ def report_appendix1(
         files = export.write(out, lambda done, total: bar.update(task, completed=done, total=total))
     report = export.report
     t = report.total
+    counted = "activated" if report.basis == Basis.CLAIMED else "confirmed"
     console.print(f"Appendix I of {report.unit_code}{_in_map(report.map)} as of {request.period_to.isoformat()}: "
                   f"{len(report.rows)} units ({level_en(report.levels) or 'none'}), "
-                  f"activated {t.activated_total:,} of {t.target_total:,} ({t.completion_pct} %), "
+                  f"{counted} {t.activated_total:,} of {t.target_total:,} ({t.completion_pct} %), "
                   f"remaining {t.remaining:,}")
+    console.print(f"basis: {report.basis} ({BASIS_EN[Basis(report.basis)]})")
     if request.period_from is not None:
         late = sum(c.activated_total for c in report.corrections)
         console.print(f"corrections since {request.period_from.isoformat()}: {late:,} late activations in "

@@ -29,10 +29,13 @@ class Rule(enum.StrEnum):
     PACE = "pace"
     MISSED_DAILY = "missed_daily"
     SILENT = "silent"
+    LOW_CONFIRMATION = "low_confirmation"
 
 
 RULE_TEXTS: dict[Rule, RuleText] = {
     Rule.PACE: RuleText("chậm tiến độ", "Chậm tiến độ trong ngày", "Behind pace today"),
     Rule.MISSED_DAILY: RuleText("không đạt chỉ tiêu ngày", "Không đạt chỉ tiêu ngày", "Missed daily target"),
     Rule.SILENT: RuleText("không gửi dữ liệu", "Không có hoạt động", "No activity"),
+    Rule.LOW_CONFIRMATION: RuleText("có tỷ lệ kích hoạt được xác nhận thấp", "Tỷ lệ xác nhận kích hoạt thấp",
+                                    "Low confirmation rate"),
 }

@@ -22,6 +22,12 @@ teams of a commune.
 
 Targets are the campaign targets in force at the cutoff (``campaign_targets_at``), rolled up the
 report's map: a row's target is its unit's own, else the sum of those below it.
+
+Basis (``BASES`` of domain/metrics.py): *claimed* counts the activations above; *confirmed*
+counts, of exactly those, the ones the national registry confirmed (``claim_states``, the
+reconciler's verdict as of the latest extract it has judged). A confirmed report for a past
+cutoff therefore counts the same claims as the claimed one, judged with what the registry
+knows now: its figures grow as later extracts confirm pending claims, never beyond the claimed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from tally06.domain.metrics import ACTIVATED
+from tally06.domain.metrics import ACTIVATED, BASES
 from tally06.domain.org import UnitKind
 from tally06.domain.pace import completion_pct, remaining
 from tally06.domain.targets import CampaignTarget, rollup_campaign_targets
@@ -83,6 +89,7 @@ class Appendix1Report:
     corrections: list[Correction] = field(default_factory=list)
     map: MapRef | None = None  # the map the rows are units of
     unit_kind: UnitKind | None = None
+    basis: str = "claimed"  # a key of BASES: what teams claim, or what the registry confirmed
 
     @property
     def levels(self) -> list[UnitKind]:
@@ -124,9 +131,18 @@ def assemble_appendix1(
     return Appendix1Report(unit_code, unit_name, cutoff, rows, totals)
 
 
+# What a counted activation must also be on each basis (a constant of this module, never input).
+_BASIS_FILTER = {
+    "claimed": "",
+    "confirmed": "AND EXISTS (SELECT 1 FROM claim_states s WHERE s.seq = events.seq AND s.state = 'confirmed') ",
+}
+
+
 async def _counts_by_child(conn: asyncpg.Connection, scope: ReportScope, received_after: dt.datetime | None,
-                           occurred_by: dt.datetime, received_by: dt.datetime) -> dict[tuple[str, str], int]:
-    """Credited activations per (child of the unit, metric), through the scope's map.
+                           occurred_by: dt.datetime, received_by: dt.datetime,
+                           basis: str = "claimed") -> dict[tuple[str, str], int]:
+    """Credited activations per (child of the unit, metric), through the scope's map; on the
+    confirmed basis only those the registry confirmed.
 
     The events are read per team code (``events_team_day`` index), then each code is counted in
     the child of the unit that holds it in the map: the same as joining ``map_holders`` and
@@ -136,7 +152,7 @@ async def _counts_by_child(conn: asyncpg.Connection, scope: ReportScope, receive
         "SELECT team, metric, count(*) AS n FROM events "
         "WHERE team = ANY($1::text[]) AND credited AND metric = ANY($2::text[]) "
         "AND occurred_at <= $3 AND received_at <= $4 "
-        "AND ($5::timestamptz IS NULL OR received_at > $5) GROUP BY 1, 2",
+        f"AND ($5::timestamptz IS NULL OR received_at > $5) {_BASIS_FILTER[basis]}GROUP BY 1, 2",
         scope.team_codes(), list(ACTIVATED), occurred_by, received_by, received_after)
     counts: dict[tuple[str, str], int] = {}
     for r in rows:
@@ -154,10 +170,14 @@ async def build_appendix1(
     *,
     map_id: int | None = None,
     progress: Callable[[str], None] | None = None,
+    basis: str = "claimed",
 ) -> Appendix1Report:
     """Appendix I for the children of ``unit_code`` (any unit but a team) as of ``cutoff``, in
-    the map in force on the cutoff's local day or in map ``map_id``; with ``since``, also the
-    corrections that arrived after that previous cutoff (and by ``cutoff``), per row of the same map."""
+    the map in force on the cutoff's local day or in map ``map_id``, counting claimed or
+    registry-confirmed activations (``basis``); with ``since``, also the corrections that arrived
+    after that previous cutoff (and by ``cutoff``), per row of the same map."""
+    if basis not in BASES:
+        raise ReportError(f"unknown basis {basis!r}: one of {', '.join(BASES)}", "basis")
     check_aware(cutoff, "the cutoff")
     if since is not None:
         check_aware(since, "the previous cutoff")
@@ -173,13 +193,13 @@ async def build_appendix1(
     step("targets")
     targets = rollup_campaign_targets(scope.map.registry, await campaign_targets_at(conn, cutoff))
     step("activations")
-    counts = await _counts_by_child(conn, scope, None, cutoff, cutoff)
+    counts = await _counts_by_child(conn, scope, None, cutoff, cutoff, basis)
     report = assemble_appendix1(unit.code, unit.name, [(u.code, u.name, u.kind) for u in children], targets,
                                 counts, cutoff)
-    report.map, report.unit_kind = scope.ref, unit.kind
+    report.map, report.unit_kind, report.basis = scope.ref, unit.kind, basis
     if since is not None:
         step("corrections")
-        late = await _counts_by_child(conn, scope, since, since, cutoff)
+        late = await _counts_by_child(conn, scope, since, since, cutoff, basis)
         report.since = since
         report.corrections = [
             Correction(u.code, u.name, late.get((u.code, "activated_l1"), 0), late.get((u.code, "activated_l2"), 0))

@@ -9,6 +9,10 @@ numbers shown with thousand separators (``#,##0``), the rate a number with 2 dec
 (``0.00``), exactly as computed (half-up). With a previous cutoff a second sheet "Điều chỉnh"
 lists the late arrivals.
 
+The basis is said where a reader looks: the title row names it ("kích hoạt theo báo cáo của các
+tổ công tác" or "kích hoạt đã được hệ thống định danh quốc gia xác nhận"), and on the confirmed
+basis the activation columns are headed "… đã được xác nhận"; the CSV has a ``basis`` column.
+
 CSV is the machine-readable twin: the column names of ``data/thanh_hoa_plan70_appendix1.csv``
 plus ``unit_code``, then the row's unit kind and the map (id, first day in force); corrections
 go to ``<name>.corrections.csv`` next to it.
@@ -35,7 +39,12 @@ INT_FORMAT = "#,##0"
 PCT_FORMAT = "0.00"
 CSV_COLUMNS = ("no", "unit_code", "unit_name", "target_total", "target_level1", "target_level2",
                "activated_level1", "activated_level2", "activated_total", "completion_pct",
-               "remaining", "unit_kind", "map_id", "map_effective_from")
+               "remaining", "unit_kind", "map_id", "map_effective_from", "basis")
+# How the title row names the basis, and the activation columns' heading on each basis.
+BASIS_VI = {"claimed": "kích hoạt theo báo cáo của các tổ công tác",
+            "confirmed": "kích hoạt đã được hệ thống định danh quốc gia xác nhận"}
+ACTIVATED_HEAD = {"claimed": "Số lượng tài khoản đã kích hoạt",
+                  "confirmed": "Số lượng tài khoản kích hoạt đã được xác nhận"}
 CORRECTION_COLUMNS = ("unit_code", "unit_name", "activated_level1", "activated_level2",
                       "activated_total")
 TOTALS_LABEL = "Tổng cộng"
@@ -58,6 +67,11 @@ def map_line(report: Appendix1Report) -> str:
     return text[:1].upper() + text[1:]
 
 
+def title_line(report: Appendix1Report) -> str:
+    """Row 3: the unit, the cutoff and the basis."""
+    return f"{report.unit_name} — số liệu tính đến {local_label(report.cutoff)} — {BASIS_VI[report.basis]}"
+
+
 def row_values(row: Appendix1Row) -> list:
     """The ten cells of a table row, as written to the workbook."""
     return [row.no, row.unit_name if row.no is not None else TOTALS_LABEL,
@@ -77,13 +91,14 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     for r, text in ((1, TITLE), (2, SUBTITLE),
-                    (3, f"{report.unit_name} — số liệu tính đến {local_label(report.cutoff)}"),
+                    (3, title_line(report)),
                     (4, map_line(report))):
         sheet.cell(r, 1, text).font = bold
         sheet.cell(r, 1).alignment = center
         sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=10)
     h = HEADER_ROW
-    for c, (top, sub) in enumerate(zip(HEAD_TOP, HEAD_SUB, strict=True), start=1):
+    head_top = tuple(ACTIVATED_HEAD[report.basis] if c == 6 else top for c, top in enumerate(HEAD_TOP, start=1))
+    for c, (top, sub) in enumerate(zip(head_top, HEAD_SUB, strict=True), start=1):
         for r, heading in ((h, top), (h + 1, sub)):
             cell = sheet.cell(r, c, heading)
             cell.font, cell.alignment, cell.border = bold, center, box
@@ -144,7 +159,7 @@ def write_appendix1_csv(report: Appendix1Report, path: Path, progress: Progress 
                 TOTALS_LABEL if totals else row.unit_name, row.target_total, row.target_level1,
                 row.target_level2, row.activated_level1, row.activated_level2,
                 row.activated_total, f"{row.completion_pct:.2f}", row.remaining,
-                row.unit_kind.value if row.unit_kind else "", *in_map])
+                row.unit_kind.value if row.unit_kind else "", *in_map, report.basis])
             if progress:
                 progress(i + 1, len(rows))
     written = [path]

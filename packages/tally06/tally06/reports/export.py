@@ -50,25 +50,29 @@ class ExportRequest:
     period_from: dt.datetime | None
     target: Path | str
     map_id: int | None = None  # default: the map in force on the local day of period_to
+    basis: str = "claimed"  # Appendix I: claimed or registry-confirmed activations (domain.metrics.BASES)
 
     async def _record(self, conn: asyncpg.Connection | asyncpg.Pool, action: str, rows: int,
-                      clear_pii: bool = False, in_map: MapRef | None = None) -> None:
-        detail = {"map_id": in_map.id} if in_map is not None else {}
+                      clear_pii: bool = False, in_map: MapRef | None = None, basis: str | None = None) -> None:
+        detail: dict[str, Any] = {"map_id": in_map.id} if in_map is not None else {}
+        if basis is not None:
+            detail["basis"] = basis
         await record_export(conn, actor=self.actor, role=self.role, action=action, unit=self.unit,
                             period_from=self.period_from, period_to=self.period_to, clear_pii=clear_pii,
                             row_count=rows, target=self.target, detail=detail)
 
     async def appendix1(self, conn: asyncpg.Connection, *, org: OrgRegistry | None = None,
                         progress: Callable[[str], None] | None = None) -> Export:
-        """Appendix I as of ``period_to``; ``period_from`` is the previous cutoff whose corrections it lists.
+        """Appendix I as of ``period_to`` on the request's basis (the audit entry says which);
+        ``period_from`` is the previous cutoff whose corrections it lists.
 
         ``org`` is not used: the report's map is the one in force at the cutoff (or ``map_id``),
         read from the database; the argument stays for callers that still pass the live registry.
         """
         del org
         report: Appendix1Report = await build_appendix1(conn, self.unit, self.period_to, self.period_from,
-                                                        map_id=self.map_id, progress=progress)
-        await self._record(conn, "export.appendix1", len(report.rows), in_map=report.map)
+                                                        map_id=self.map_id, progress=progress, basis=self.basis)
+        await self._record(conn, "export.appendix1", len(report.rows), in_map=report.map, basis=report.basis)
         return Export(report, len(report.rows), lambda path, advance: write_appendix1(report, path, advance))
 
     async def refuse_clear(self, conn: asyncpg.Connection | asyncpg.Pool) -> None:

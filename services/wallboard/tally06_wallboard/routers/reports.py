@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -45,9 +46,16 @@ async def appendix1(
     since: Annotated[dt.datetime | None, Query(description="a previous report's cutoff: list corrections")] = None,
     map: MapId = None,  # noqa: A002 - the query parameter's public name
     format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the query parameter's public name
+    basis: Annotated[Literal["claimed", "confirmed"], Query(
+        description="claimed: the activations teams report; confirmed: of those, the ones the national "
+                    "registry confirmed")] = "claimed",
 ) -> Response:
-    """The corrections since ``since`` come as a second sheet of the .xlsx (the CSV holds the table only)."""
+    """The corrections since ``since`` come as a second sheet of the .xlsx (the CSV holds the table only).
+    The title row, the CSV's ``basis`` column and the audit entry say which basis."""
     request, name = await _request(runtime, principal, unit, cutoff, since, map, "phu-luc-1", format)
+    if basis != "claimed":
+        request = replace(request, basis=basis)
+        name = name.replace("phu-luc-1_", f"phu-luc-1-{basis}_", 1)
     return await _export(runtime, request.appendix1, name, format)
 
 

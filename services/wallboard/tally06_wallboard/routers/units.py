@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from tally06_wallboard.answers import Basis
 from tally06_wallboard.deps import ReportsDep, User
 from tally06_wallboard.figures import unit_ref
 from tally06_wallboard.schemas import ErrorBody, Ranking, Trend, UnitProgress, UnitRef
@@ -31,9 +32,11 @@ async def progress(code: Code, reports: ReportsDep, principal: User) -> UnitProg
 
 
 @router.get("/{code}/children", summary="The unit's children, ranked, with the same figures")
-async def children(code: Code, reports: ReportsDep, principal: User) -> Ranking:
+async def children(code: Code, reports: ReportsDep, principal: User,
+                   basis: Annotated[Basis, Query(description="count what teams claim, or what the national "
+                                                 "registry confirmed")] = "claimed") -> Ranking:
     readable(reports, principal, code)
-    return await reports.children(code)
+    return await reports.children(code, basis)
 
 
 @router.get("/{code}/trend", summary="Activations, daily target and duplicate claims per local day")

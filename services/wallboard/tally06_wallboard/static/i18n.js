@@ -123,6 +123,7 @@ export const STRINGS = {
     rule_pace: "Chậm tiến độ trong ngày",
     rule_missed_daily: "Không đạt chỉ tiêu ngày",
     rule_silent: "Không có hoạt động",
+    rule_low_confirmation: "Tỷ lệ xác nhận kích hoạt thấp",
     legend: "Màu theo tỷ lệ hoàn thành: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
   en: {
@@ -242,6 +243,7 @@ export const STRINGS = {
     rule_pace: "Behind pace today",
     rule_missed_daily: "Missed daily target",
     rule_silent: "No activity",
+    rule_low_confirmation: "Low confirmation rate",
     legend: "Colour by completion: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
 };
