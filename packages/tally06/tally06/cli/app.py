@@ -24,7 +24,8 @@ app.command("migrate")(migrate_cmd)
 app.command("topics")(topics_cmd)
 app.command()(rebuild)
 for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targets"), (focal_app, "focal-points"),
-                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user"), (registry_app, "registry")):
+                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user"),
+                    (registry_app, "registry")):
     app.add_typer(group, name=name)
 
 

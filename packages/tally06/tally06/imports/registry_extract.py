@@ -16,19 +16,27 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from hashlib import blake2b
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tally06.domain.pii import CitizenProtector
 from tally06.domain.registry import RegistryStatus
 from tally06.imports.exceptions import RegistryExtractError
 from tally06.imports.registry_words import (
-    COLUMNS, LEVELS, NOT_REACHED, STAGE_DATES, STATUS_DATE, STATUSES, header_columns, plain)
+    COLUMNS,
+    LEVELS,
+    NOT_REACHED,
+    STAGE_DATES,
+    STATUS_DATE,
+    STATUSES,
+    header_columns,
+    plain,
+)
 from tally06.imports.row_errors import RowError
 
 # As contract.events.Citizen checks them (a registry row and a claim are the same citizen).
@@ -173,7 +181,7 @@ class _RowChecker:
             sealed_id, sealed = seal.key_id, seal.blob
             digest = blake2b(f"{key}\x00{name or ''}\x00{phone or ''}".encode(), key=self._pii_key,
                              digest_size=16).hexdigest()
-        return ExtractRecord(key, *stages, commune, village, sealed_id, sealed, digest)  # type: ignore[misc]
+        return ExtractRecord(key, *stages, commune, village, sealed_id, sealed, digest)  # type: ignore[call-arg]
 
     def _code(self, code: str) -> bool:
         if not _CODE.fullmatch(code):
@@ -337,7 +345,7 @@ def _rows(path: Path, columns: dict[str, int]) -> Iterator[tuple[int, list[str]]
         raise RegistryExtractError(f"{path.name}: not a readable CSV near line {end}: {exc}") from None
 
 
-def _xlsx_sheet(path: Path):  # type: ignore[no-untyped-def]
+def _xlsx_sheet(path: Path) -> tuple[Any, Any]:
     from openpyxl import load_workbook  # only XLSX extracts need it
 
     try:
