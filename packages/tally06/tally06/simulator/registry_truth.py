@@ -79,7 +79,8 @@ class Person:
     village: int
     full_name: str | None = None
     phone: str | None = None
-    level: int = 1
+    level: int = 1  # the level applied for or claimed
+    activated_level: int | None = None  # the level the registry activated, when not ``level``
     collected: dt.datetime | None = None
     approved: dt.datetime | None = None
     activated: dt.datetime | None = None
@@ -185,7 +186,7 @@ class RegistryTruth:
         elif person.fate in (Fate.CONFIRMED, Fate.OTHER_LEVEL):
             person.activated = at + _hours(rng, *cfg.lag_hours)
             if person.fate is Fate.OTHER_LEVEL:
-                person.level = 3 - level
+                person.activated_level = 3 - level
         self._unclaimed_beside(person.team, at, event_id)
 
     def _unclaimed_beside(self, team: str, at: dt.datetime, event_id: str) -> None:
@@ -214,8 +215,9 @@ class RegistryTruth:
             commune = communes.get(person.team)
             if status is None or commune is None:
                 continue
+            level = person.activated_level if status is RegistryStatus.ACTIVATED and person.activated_level else None
             rows.append(ExtractRow(
-                cccd=person.cccd, status=status, level=person.level, commune=commune,
+                cccd=person.cccd, status=status, level=level or person.level, commune=commune,
                 full_name=person.full_name, phone=person.phone, village=f"{commune}-V{person.village:02d}",
                 collected_on=_day(person.collected, as_of), approved_on=_day(person.approved, as_of),
                 activated_on=_day(person.activated, as_of)))
