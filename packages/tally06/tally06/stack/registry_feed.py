@@ -117,7 +117,7 @@ async def _demo_goal(conn: asyncpg.Connection, unit: str, today: dt.date, now: d
     if await goals(conn, unit):
         return None
     try:
-        stored = await set_goal(conn, unit=unit, list_name="approved_not_activated", share=Decimal(1),
+        stored = await set_goal(conn, unit=unit, list_name="approved_not_activated", share=Decimal(100),
                                 due=today + dt.timedelta(days=GOAL_DAYS), now=now, actor=ACTOR)
     except GoalRefused as exc:
         return f"no demo goal: {exc}"
