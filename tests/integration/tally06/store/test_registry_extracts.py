@@ -8,10 +8,11 @@ import hmac
 from pathlib import Path
 
 from tally06.contract.events import LOCAL_TZ
-from tally06.domain.pii import CitizenProtector, SealedPii
+from tally06.domain.pii import CitizenProtector, KeyRing, SealedPii, new_key
 from tally06.domain.registry import RegistryStatus as S
 from tally06.imports.registry_extract import read_extract
 from tally06.simulator.registry_extracts import ExtractRow, write_extract
+from tally06.store.pii_rotation import rekey, rows_by_key
 from tally06.store.registry_extracts import Outcome, apply_extract
 from tests.conftest import TEST_KEYS
 from tests.support import factories
@@ -145,3 +146,20 @@ async def test_no_clear_cccd_or_phone_in_the_registry_tables(db, tmp_path):
     for p in people:
         assert p.cccd not in text and p.phone not in text and "Nguyễn Thị Mai" not in text
         assert key_of(p.cccd) in text
+
+
+async def test_rekey_reseals_the_registry_records_too(db, tmp_path):
+    people = [person(S.ACTIVATED) for _ in range(7)]
+    await load(db, tmp_path, "extract.csv", people, DAY)
+    old_id = PROTECTOR.active_key_id
+    fresh = new_key()
+    rotated = KeyRing(f"r2:{fresh},{TEST_KEYS['TALLY06_PII_KEYS']}")
+    assert await rows_by_key(db) == {old_id: 7}
+    result = await rekey(db, rotated, batch_size=3)
+    assert result.complete and result.resealed == 7 and result.batches == 3
+    assert await rows_by_key(db) == {"r2": 7}
+    only_new = KeyRing(f"r2:{fresh}")  # the old key may leave the ring
+    for row in await db.fetch("SELECT citizen_key, pii_key_id, pii_sealed FROM registry_citizens"):
+        assert row["pii_key_id"] == "r2"
+        opened = only_new.open(SealedPii(row["pii_key_id"], row["pii_sealed"]), associated=row["citizen_key"])
+        assert opened["phone"] in {p.phone for p in people}
