@@ -202,7 +202,8 @@ async def run_simulator(
     The simulated clock starts ``backfill_hours`` before ``now()``, runs ``speed``× real time
     until it reaches now, then follows that clock (the wall clock, or the demo's shifted one);
     ``caught_up`` is set once everything up to now has been sent. Runs until ``stop`` is set or ``max_events`` valid
-    events were generated (then every queue is flushed); returns the statistics.
+    events were generated (then every queue is flushed); returns the statistics. ``on_recorded`` hears
+    every event a team records, before its phone queues it (the demo's registry is told so).
     """
     stop = stop or asyncio.Event()
     faults = faults or FaultConfig()
