@@ -18,10 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.components import ForeignLoad, bench_components
+from bench.components import Bench, ForeignLoad, bench_components
 from bench.freshness import measure_freshness
 from bench.ingest import PHONES, run_ingest, token_limits
 from bench.rebuild import run_rebuild
+from bench.registry_import import describe as describe_registry
+from bench.registry_import import run_registry_import
 from bench.reorg import run_reorg
 from bench.replay import run_replay
 
@@ -46,6 +48,8 @@ def main(
     ingest_seconds: float = typer.Option(20.0, help="measured window per ingest post shape"),
     fresh_seconds: float = typer.Option(30.0, help="window per freshness load"),
     peer: bool = typer.Option(True, help="run the Quix Streams peer"),
+    registry_rows: int = typer.Option(1_000_000, help="rows of the registry extract imported (3,000,000 is a "
+                                                      "province; the default keeps the section near a minute)"),
     wait_quiet: float = typer.Option(0.0, help="on a shared machine: wait up to this many minutes "
                                                "for other processes to leave the cores alone"),
 ) -> None:
@@ -89,6 +93,8 @@ def main(
                       "({posts_per_s:g} posts/s, bursts of {posts_burst:,}, {events_per_minute:,} events/minute) …"
                       .format(**token_limits()))
         ingest = section("ingest", run_ingest(bench, seconds=ingest_seconds))
+        console.print(f"registry extract: {registry_rows:,} rows imported, again, and a daily delta …")
+        registry = section("registry", _registry(bench, registry_rows))
         bench.restart_broker()  # the freshness stack must not read the ingest run's facts
         sustained = ingest["batch100"]["eps"]
         loads = {"load20": 0.2 * sustained, "load80": 0.8 * sustained}
@@ -96,6 +102,7 @@ def main(
                       + f" (20 % and 80 % of the batch-100 rate), {fresh_seconds:g} s each …")
         fresh = section("freshness", measure_freshness(bench, loads=loads, seconds=fresh_seconds))
     result = assemble(events, replay, rebuilt, reorg, ingest, fresh, time.perf_counter() - began)
+    result["registry_import"] = registry
     result["machine"]["other_processes_cores"] = {k: v for k, v in foreign.sections.items() if k != "before"}
     disturbed = [f"{name} ({cores:.2f} cores)" for name, cores in result["machine"]["other_processes_cores"].items()
                  if cores > FOREIGN_WARN_CORES]
@@ -103,11 +110,17 @@ def main(
         result["notes"].append("other processes used the machine during: " + ", ".join(disturbed)
                                + "; those figures are not the machine's")
     console.print(table(result))
+    for line in describe_registry(registry):
+        console.print(line)
     for line in result["notes"]:
         console.print(f"note: {line}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, default=str))
     console.print(f"written {RESULTS / 'latest.json'} ({result['run_s']:.0f} s)")
+
+
+async def _registry(bench: Bench, rows: int) -> dict[str, Any]:
+    return await run_registry_import(await bench.fresh_database(), rows, bench.workdir)
 
 
 def assemble(events: int, replay: dict[str, Any], rebuilt: dict[str, Any], reorg: dict[str, Any],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,11 +17,13 @@ import sys
 import asyncpg
 import httpx
 
+from tally06.domain.accounts import Role
 from tally06.domain.org import UnitKind
 from tally06.imports.reference import demo_org, two_tier_communes, two_tier_org
 from tally06.kit.ports import free_port, port_is_free
 from tally06.simulator.plan import TeamRole, plan_teams
 from tally06.store.device_tokens import issue_token
+from tally06.store.users import create_user
 from tests.support import factories
 from tests.support.kafka import read_facts
 from tests.support.services import LOG_DIR
@@ -60,7 +63,8 @@ def _stop(process: subprocess.Popen, log, log_path, name: str = "demo-stack.log"
 
 
 async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
-    process, ports, log = _launch(tmp_path)
+    # A registry extract every 3 s instead of 20, so several are loaded while the test runs.
+    process, ports, log = _launch(tmp_path, "--registry-every", "3")
     log_path = tmp_path / "demo-stack.log"
     try:
         dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
@@ -100,10 +104,16 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
                 break
             await asyncio.sleep(0.5)
         assert "🔔" in log_path.read_text(errors="replace")
+        await _the_registry_parts_claimed_and_confirmed(dsn, f"http://127.0.0.1:{ports['wallboard']}")
     finally:
         code = _stop(process, log, log_path)
     assert code == 0
     assert all(port_is_free("127.0.0.1", p) for p in ports.values())
+    # The extracts were files for a moment only, and the terminal showed counts, never a CCCD.
+    assert list((tmp_path / "home" / "registry-inbox").iterdir()) == []
+    text = log_path.read_text(errors="replace")
+    assert "registry extract as of" in text and "backlog goal: 100 %" in text, text[-3000:]
+    assert not CCCD_LIKE.search(text)
 
 
 async def test_demo_from_the_2023_map_reorganises_while_devices_post(tmp_path):
@@ -200,6 +210,51 @@ async def _alerts_fire_for_lagging_teams(dsn: str) -> None:
         raise AssertionError("no pace alert was sent for a lagging team")
     finally:
         await conn.close()
+
+
+# The province's claims and the registry's word on them, as the read model holds them.
+_CLAIMED_CONFIRMED = """
+SELECT coalesce(sum(credited) FILTER (WHERE metric IN ('activated_l1', 'activated_l2')), 0) AS claimed,
+       coalesce(sum(credited) FILTER (WHERE metric IN ('confirmed_l1', 'confirmed_l2')), 0) AS confirmed
+FROM unit_total WHERE unit = 'TH'
+"""
+CCCD_LIKE = re.compile(r"(?<![0-9])0[0-9]{11}(?![0-9])")
+
+
+async def _the_registry_parts_claimed_and_confirmed(dsn: str, wallboard_url: str) -> None:
+    """The demo's registry extracts were loaded; claims are judged against them, the province
+    shows fewer confirmed than claimed, and the read API has the funnel and the demo goal."""
+    password = "e2e-registry-password-6"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await create_user(conn, "e2e-registry", "E2E operator", Role.PROVINCE_OPERATOR, "TH", password)
+        for _ in range(120):
+            extracts = await conn.fetchrow("SELECT count(*) AS n, coalesce(sum(rows), 0) AS rows "
+                                           "FROM registry_extracts WHERE source = 'demo: national registry extract'")
+            figures = await conn.fetchrow(_CLAIMED_CONFIRMED)
+            if extracts["n"] >= 2 and figures["claimed"] > figures["confirmed"] > 0:
+                break
+            await asyncio.sleep(0.5)
+        assert extracts["n"] >= 2 and extracts["rows"] > 0, dict(extracts)
+        assert figures["claimed"] > figures["confirmed"] > 0, dict(figures)
+        # Independently of the counters: the judged claims, one row each, agree with them.
+        states = await conn.fetchval("SELECT count(*) FILTER (WHERE state = 'confirmed') FROM claim_states")
+        assert states > 0
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(base_url=wallboard_url, timeout=30) as client:
+        session = (await client.post("/v1/auth/token", json={"username": "e2e-registry", "password": password}))
+        headers = {"Authorization": f"Bearer {session.raise_for_status().json()['access_token']}"}
+        funnel = (await client.get("/v1/units/TH/funnel", headers=headers)).raise_for_status().json()
+        stages = {s["stage"]: s["count"] for s in funnel["stages"]}
+        assert stages["collected"] >= stages["approved"] > stages["activated"] > 0, stages
+        goals = (await client.get("/v1/units/TH/goals", headers=headers)).raise_for_status().json()["goals"]
+        assert [(g["list"], g["share"]) for g in goals] == [("approved_not_activated", 100.0)], goals
+        assert goals[0]["baseline"] > 0
+        confirmation = await client.get("/v1/units/TH/confirmation", headers=headers)
+        if confirmation.status_code != 404:  # the confirmation route (issue 17 part 3), once merged
+            body = confirmation.raise_for_status().json()
+            assert body["claimed"]["total"] > body["confirmed"]["total"] > 0, body
 
 
 def test_a_taken_port_stops_start_up_with_a_clear_message(tmp_path):

@@ -11,6 +11,7 @@ from tally06.cli.focal_points import focal_app
 from tally06.cli.goals import goals_app
 from tally06.cli.org import org_app
 from tally06.cli.pii import pii_app
+from tally06.cli.registry import registry_app
 from tally06.cli.reports import report_app
 from tally06.cli.stack_commands import migrate_cmd, rebuild, topics_cmd, up
 from tally06.cli.targets import targets_app
@@ -25,7 +26,8 @@ app.command("migrate")(migrate_cmd)
 app.command("topics")(topics_cmd)
 app.command()(rebuild)
 for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targets"), (focal_app, "focal-points"),
-                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user")):
+                    (report_app, "report"), (pii_app, "pii"), (audit_app, "audit"), (user_app, "user"),
+                    (registry_app, "registry")):
     app.add_typer(group, name=name)
 app.add_typer(goals_app, name="goals")
 app.add_typer(worklists_app, name="worklists")

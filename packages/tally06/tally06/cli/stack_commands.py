@@ -26,6 +26,9 @@ def up(
     switch_after: Annotated[float, typer.Option(
         help="With --demo-map 2023: seconds after the simulator caught up with now until the two-tier "
              "map is loaded, taking effect today (negative: stay in the 2023 map)")] = 30.0,
+    registry_every: Annotated[float, typer.Option(
+        help="With --demo: seconds between the national registry's extracts, imported as they come "
+             "so claimed and confirmed part on the board (0: no registry)")] = 20.0,
     ingest_port: int = 8061,
     wallboard_port: int = 8062,
     aggregator_port: int = 8063,
@@ -50,7 +53,7 @@ def up(
         home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
         relay_port=relay_port, notifier_port=notifier_port, pg_port=pg_port, kafka_port=kafka_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
-        demo=demo, demo_map=demo_map, switch_after=switch_after,
+        demo=demo, demo_map=demo_map, switch_after=switch_after, registry_every=registry_every,
     )
     try:
         asyncio.run(run_stack(Stack(config), console, demo=demo, seed=seed, speed=speed,

@@ -34,6 +34,8 @@ log = structlog.get_logger("tally06.simulator")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
 OnResult = Callable[[str, dict[str, Any]], Any]
+# Told every event a team records, before its phone queues it (the demo's registry hears it).
+OnRecorded = Callable[[list[dict[str, Any]]], None]
 
 
 @dataclass
@@ -145,7 +147,8 @@ class _Sender:
 
 def _advance(teams: list[_Team], start: dt.datetime, end: dt.datetime, real_now: dt.datetime, *,
              pool: ClaimPool, claims_rng: random.Random, faults: FaultConfig,
-             stats: SimulatorStats, budget: int | None) -> list[tuple[_Team, list[Batch]]]:
+             stats: SimulatorStats, budget: int | None,
+             on_recorded: OnRecorded | None = None) -> list[tuple[_Team, list[Batch]]]:
     """Let every team work ``[start, end)`` and collect what their phones upload at ``end``."""
     uploads = []
     for team in teams:
@@ -156,6 +159,8 @@ def _advance(teams: list[_Team], start: dt.datetime, end: dt.datetime, real_now:
         if budget is not None:
             recorded, budget = recorded[:max(0, budget)], max(0, budget - len(recorded))
         stats.generated += len(recorded)
+        if on_recorded is not None and recorded:
+            on_recorded(recorded)
         claim_ids = {e["event_id"] for e in claims}
         stats.cross_team_claims += sum(1 for e in recorded if e["event_id"] in claim_ids)
         team.device.enqueue(recorded)
@@ -190,13 +195,15 @@ async def run_simulator(
     transport: httpx.AsyncBaseTransport | None = None,
     now: Callable[[], dt.datetime] = _utcnow,
     caught_up: asyncio.Event | None = None,
+    on_recorded: OnRecorded | None = None,
 ) -> SimulatorStats:
     """Simulate the field teams of ``tokens`` (team code → device token) against ingest.
 
     The simulated clock starts ``backfill_hours`` before ``now()``, runs ``speed``× real time
     until it reaches now, then follows that clock (the wall clock, or the demo's shifted one);
     ``caught_up`` is set once everything up to now has been sent. Runs until ``stop`` is set or ``max_events`` valid
-    events were generated (then every queue is flushed); returns the statistics.
+    events were generated (then every queue is flushed); returns the statistics. ``on_recorded`` hears
+    every event a team records, before its phone queues it (the demo's registry is told so).
     """
     stop = stop or asyncio.Event()
     faults = faults or FaultConfig()
@@ -219,7 +226,7 @@ async def run_simulator(
                 sim_to = clock.at(real_now)
                 budget = None if max_events is None else max_events - stats.generated
                 uploads = _advance(teams, sim_from, sim_to, real_now, pool=pool, claims_rng=claims_rng,
-                                   faults=faults, stats=stats, budget=budget)
+                                   faults=faults, stats=stats, budget=budget, on_recorded=on_recorded)
                 sim_from, stats.sim_time = sim_to, local_iso(sim_to)
                 if not stats.caught_up and clock.caught_up(real_now):
                     stats.caught_up = True

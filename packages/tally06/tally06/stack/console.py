@@ -16,6 +16,7 @@ from tally06.domain.org import KIND_WORDS, OrgRegistry, UnitKind
 from tally06.imports.reference import DemoMap
 from tally06.kit.clock import OffsetClock
 from tally06.stack.demo_maps import Reorganisation, mapping_summary, reorganise_demo
+from tally06.stack.registry_feed import RegistryFeed, run_registry_feed
 from tally06.stack.supervisor import Stack, demo_clock_offset
 from tally06.store.device_tokens import issue_token
 
@@ -125,6 +126,16 @@ async def _reorganise_later(stack: Stack, console: Console, clock: OffsetClock, 
     _print_reorganisation(console, done)
 
 
+def _registry_feed(stack: Stack, clock: OffsetClock, tokens: dict[str, str], *, seed: int,
+                   backfill_hours: float) -> RegistryFeed | None:
+    """The demo's national registry, hearing the simulator's teams from the start of its day."""
+    if stack.config.registry_every <= 0:
+        return None
+    start = clock.now() - dt.timedelta(hours=max(0.0, backfill_hours))
+    return RegistryFeed.for_demo(stack.env, stack.config.home, clock.now, seed=seed, start=start,
+                                 teams=sorted(tokens))
+
+
 async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, speed: float,
                     backfill_hours: float) -> None:
     stop = asyncio.Event()
@@ -173,9 +184,15 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
                               "(a working afternoon; the real time is outside working hours)")
             console.print(f"simulator: {len(tokens)} team devices, clock {speed:g}× until it reaches now")
             caught_up = asyncio.Event()
+            feed = _registry_feed(stack, clock, tokens, seed=seed, backfill_hours=backfill_hours)
             tasks.append(asyncio.create_task(run_simulator(
                 stack.ingest_url, tokens, seed=seed, speed=speed, backfill_hours=backfill_hours,
-                stop=stop, max_events=None, now=clock.now, caught_up=caught_up, org=live.registry if live else None)))
+                stop=stop, max_events=None, now=clock.now, caught_up=caught_up, org=live.registry if live else None,
+                on_recorded=feed.observe if feed else None)))
+            if feed is not None:
+                tasks.append(asyncio.create_task(run_registry_feed(
+                    feed, stack.database_url, console, every_s=stack.config.registry_every, caught_up=caught_up,
+                    stop=stop)))
             tasks.append(asyncio.create_task(_start_notifier_later(stack, console, caught_up, stop)))
             cfg = stack.config
             if (cfg.demo_map is DemoMap.Y2023 and cfg.switch_after >= 0 and start is not None

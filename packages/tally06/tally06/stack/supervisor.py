@@ -82,6 +82,8 @@ class StackConfig:
     # ``switch_after`` seconds of live streaming (negative: never).
     demo_map: DemoMap = DemoMap.TWO_TIER
     switch_after: float = 30.0
+    # Seconds between the demo's registry extracts (stack/registry_feed.py); 0: none.
+    registry_every: float = 20.0
     log_json: bool = True
     # "offset:SECONDS" runs every service that reads a clock that far from the wall clock.
     clock: str = "system"

@@ -9,6 +9,10 @@ inserts, never updates a row), a stopped run loses at most one batch, and a seco
 whatever still carries an old key id. Rows are taken ``FOR UPDATE SKIP LOCKED`` so two runs at
 once share the work rather than wait for or redo each other's. The associated data of a row is
 its ``citizen_key``, exactly as ingest seals it, so a re-encrypted row stays bound to its citizen.
+
+The registry's records (``registry_citizens.pii_sealed``, the name and phone of the work lists)
+are sealed the same way and re-encrypted by the same run, after ``citizen_pii``; an import that
+runs meanwhile seals with the active key anyway.
 """
 
 from __future__ import annotations
@@ -26,8 +30,23 @@ DEFAULT_BATCH = 500
 
 
 @dataclass(frozen=True)
+class _Sealed:
+    """A table holding sealed personal data: its row id, key id and sealed value columns."""
+
+    table: str
+    id_column: str
+    id_type: str
+    key_column: str
+    sealed_column: str
+
+
+_TABLES = (_Sealed("citizen_pii", "seq", "bigint", "key_id", "sealed"),
+           _Sealed("registry_citizens", "citizen_key", "text", "pii_key_id", "pii_sealed"))
+
+
+@dataclass(frozen=True)
 class PiiRow:
-    seq: int
+    seq: int | str  # the row's id in its table (citizen_pii.seq, registry_citizens.citizen_key)
     citizen_key: str
     key_id: str
     sealed: bytes
@@ -37,7 +56,7 @@ class PiiRow:
 class Resealed:
     """A row opened with its old key and sealed again under the active one."""
 
-    seq: int
+    seq: int | str
     sealed: SealedPii
 
 
@@ -80,8 +99,11 @@ def key_usage(ring_ids: tuple[str, ...], counts: Mapping[str, int]) -> list[KeyU
 
 
 async def rows_by_key(conn: asyncpg.Connection) -> dict[str, int]:
-    """How many citizen_pii rows each key id seals (a full scan: an admin query, not a hot path)."""
-    rows = await conn.fetch("SELECT key_id, count(*) AS n FROM citizen_pii GROUP BY key_id")
+    """How many rows each key id seals, in citizen_pii and registry_citizens (a full scan: an admin
+    query, not a hot path)."""
+    rows = await conn.fetch(
+        "SELECT key_id, count(*) AS n FROM (SELECT key_id FROM citizen_pii UNION ALL "
+        "SELECT pii_key_id FROM registry_citizens WHERE pii_key_id IS NOT NULL) AS sealed GROUP BY key_id")
     return {r["key_id"]: r["n"] for r in rows}
 
 
@@ -121,27 +143,43 @@ async def rekey(
         raise ValueError("batch_size must be at least 1")
     result = result or new_result(ring)
     old_ids = result.old_ids
-    total = await conn.fetchval("SELECT count(*) FROM citizen_pii WHERE key_id = ANY($1::text[])", old_ids)
-    after, done = 0, 0
-    while old_ids:
+    total = 0
+    for t in _TABLES:
+        total += await conn.fetchval(f"SELECT count(*) FROM {t.table} WHERE {t.key_column} = ANY($1::text[])", old_ids)
+    done = 0
+    for table in _TABLES if old_ids else ():
+        done = await _rekey_table(conn, ring, table, result, batch_size=batch_size, done=done, total=total,
+                                  progress=progress)
+    counts = await rows_by_key(conn)
+    result.remaining = sum(counts.get(key_id, 0) for key_id in old_ids)
+    result.unknown = {u.key_id: u.rows for u in key_usage(ring.ids, counts) if u.status == UNKNOWN}
+    return result
+
+
+async def _rekey_table(conn: asyncpg.Connection, ring: KeyRing, t: _Sealed, result: RekeyResult, *,
+                       batch_size: int, done: int, total: int, progress: Callable[[int, int], None] | None) -> int:
+    after: int | str | None = None
+    while True:
         async with conn.transaction():
             records = await conn.fetch(
-                "SELECT seq, citizen_key, key_id, sealed FROM citizen_pii "
-                "WHERE key_id = ANY($1::text[]) AND seq > $2 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED",
-                old_ids, after, batch_size)
+                f"SELECT {t.id_column} AS id, citizen_key, {t.key_column} AS key_id, {t.sealed_column} AS sealed "
+                f"FROM {t.table} WHERE {t.key_column} = ANY($1::text[]) "
+                f"AND ($2::{t.id_type} IS NULL OR {t.id_column} > $2::{t.id_type}) "
+                f"ORDER BY {t.id_column} LIMIT $3 FOR UPDATE SKIP LOCKED",
+                result.old_ids, after, batch_size)
             if not records:
-                break
-            outcome = reseal_rows(ring, (PiiRow(r["seq"], r["citizen_key"], r["key_id"], bytes(r["sealed"]))
+                return done
+            outcome = reseal_rows(ring, (PiiRow(r["id"], r["citizen_key"], r["key_id"], bytes(r["sealed"]))
                                          for r in records))
             if outcome.resealed:
                 await conn.execute(
-                    "UPDATE citizen_pii p SET key_id = u.key_id, sealed = u.sealed "
-                    "FROM unnest($1::bigint[], $2::text[], $3::bytea[]) AS u(seq, key_id, sealed) "
-                    "WHERE p.seq = u.seq",
+                    f"UPDATE {t.table} p SET {t.key_column} = u.key_id, {t.sealed_column} = u.sealed "
+                    f"FROM unnest($1::{t.id_type}[], $2::text[], $3::bytea[]) AS u(id, key_id, sealed) "
+                    f"WHERE p.{t.id_column} = u.id",
                     [r.seq for r in outcome.resealed], [r.sealed.key_id for r in outcome.resealed],
                     [r.sealed.blob for r in outcome.resealed])
         # Keyset paging: unreadable rows stay behind the cursor instead of coming back every batch.
-        after = records[-1]["seq"]
+        after = records[-1]["id"]
         result.batches += 1
         result.resealed += len(outcome.resealed)
         for row in outcome.unreadable:
@@ -149,7 +187,3 @@ async def rekey(
         done += len(records)
         if progress:
             progress(done, max(total, done))
-    counts = await rows_by_key(conn)
-    result.remaining = sum(counts.get(key_id, 0) for key_id in old_ids)
-    result.unknown = {u.key_id: u.rows for u in key_usage(ring.ids, counts) if u.status == UNKNOWN}
-    return result
