@@ -48,8 +48,8 @@ def main(
     ingest_seconds: float = typer.Option(20.0, help="measured window per ingest post shape"),
     fresh_seconds: float = typer.Option(30.0, help="window per freshness load"),
     peer: bool = typer.Option(True, help="run the Quix Streams peer"),
-    registry_rows: int = typer.Option(1_000_000, help="rows of the registry extract imported (3,000,000 is a "
-                                                      "province; the default keeps the section near a minute)"),
+    registry_rows: int = typer.Option(3_000_000, help="rows of the registry extract imported (3,000,000: a "
+                                                      "province's full extract, the size the goal is set for)"),
     wait_quiet: float = typer.Option(0.0, help="on a shared machine: wait up to this many minutes "
                                                "for other processes to leave the cores alone"),
 ) -> None:
