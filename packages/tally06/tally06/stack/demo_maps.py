@@ -34,7 +34,7 @@ from tally06.imports.reference import (
     two_tier_targets,
 )
 from tally06.reports.appendix1 import Appendix1Report, build_appendix1
-from tally06.stack.demo_data import demo_focal_points, demo_people, demo_users
+from tally06.stack.demo_data import demo_focal_points, demo_people, demo_users, load_demo_work_areas
 from tally06.store.focal_points import load_focal_points
 from tally06.store.org import load_map, map_ids, save_map
 from tally06.store.read_model_map import Switch, load_live_map, switch_if_due
@@ -153,6 +153,7 @@ async def reorganise_demo(conn: asyncpg.Connection, today: dt.date) -> Reorganis
                                source=TWO_TIER_SOURCE, backdate=True)
     await load_demo_targets(conn)
     await load_demo_focal_points(conn, two_tier_org())
+    await load_demo_work_areas(conn, two_tier_org())
     known = demo_people(previous.registry)
     users = await demo_users(conn, [p for p in demo_people(two_tier_org()) if p not in known])
     switch = await switch_if_due(conn, today)

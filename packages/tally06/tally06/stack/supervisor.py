@@ -27,7 +27,7 @@ from tally06.kit.exceptions import ComponentStartError
 from tally06.kit.ports import require_free_port
 from tally06.kit.topic_admin import ensure_topics
 from tally06.simulator.plan import demo_daily_targets
-from tally06.stack.demo_data import demo_people, demo_users
+from tally06.stack.demo_data import demo_people, demo_users, load_demo_work_areas
 from tally06.stack.demo_maps import DemoStart, load_demo_focal_points, load_demo_maps
 from tally06.stack.key_files import load_or_create_keys
 from tally06.store.database import ensure_database, migrate
@@ -194,6 +194,7 @@ class Stack:
                     await save_daily_targets(conn, demo_daily_targets(org=live), source="demo plan",
                                              valid_from=PLAN70_START.date())
                 await load_demo_focal_points(conn, live)
+                await load_demo_work_areas(conn, live)
                 self.demo_users = await demo_users(conn, demo_people(live))
         finally:
             await conn.close()
