@@ -15,7 +15,13 @@ from rich.table import Table
 from tally06.cli.context import AdminActorOption, BatchOption, audit, console, err, fail, on_db, progress_bar, settings
 from tally06.domain.exceptions import KeyConfigError
 from tally06.domain.pii import KeyRing, new_key_entry
-from tally06.store.pii_retention import erase_expired, expired, retention_cutoff
+from tally06.store.pii_retention import (
+    erase_expired,
+    erase_registry_contacts,
+    expired,
+    registry_contacts_expired,
+    retention_cutoff,
+)
 from tally06.store.pii_rotation import ACTIVE, OLD, UNKNOWN, RekeyResult, key_usage, new_result, rekey, rows_by_key
 
 pii_app = typer.Typer(help="Personal data at rest: encryption keys, re-encryption, retention (docs/personal-data.md).",
@@ -121,7 +127,8 @@ def pii_retention(
     batch_size: BatchOption = 1000,
     actor: AdminActorOption = None,
 ) -> None:
-    """Erase clear personal data (citizen_pii rows) past retention; counts and reports stay as they were."""
+    """Erase clear personal data past retention (citizen_pii rows, and the names and phones of registry
+    records off every work list); counts and reports stay as they were."""
 
     days = older_than_days if older_than_days is not None else settings().pii_retention_days
     try:
@@ -131,14 +138,16 @@ def pii_retention(
 
     if dry_run:
         found = on_db(lambda conn: expired(conn, cutoff))
+        contacts = on_db(lambda conn: registry_contacts_expired(conn, cutoff))
         oldest = f" (the oldest stored {found.oldest:%Y-%m-%d})" if found.oldest else ""
         console.print(f"dry run: would erase {found.rows:,} rows of personal data stored before "
-                      f"{cutoff.isoformat(timespec='seconds')} ({days} days){oldest}")
+                      f"{cutoff.isoformat(timespec='seconds')} ({days} days){oldest}, and the names and "
+                      f"phones of {contacts:,} registry records off every work list")
         return
 
-    async def work(conn: asyncpg.Connection) -> tuple[int, int]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, int, int]:
 
-        erased, batches, finished, shown = 0, 0, False, time.monotonic()
+        erased, batches, cleared, finished, shown = 0, 0, 0, False, time.monotonic()
 
         def advance(done: int, total: int) -> None:
             # Plain lines, every few seconds: a CronJob's log is no terminal for a progress bar.
@@ -150,6 +159,7 @@ def pii_retention(
 
         try:
             await erase_expired(conn, cutoff, batch_size=batch_size, progress=advance)
+            cleared = await erase_registry_contacts(conn, cutoff, batch_size=batch_size)
             finished = True
         finally:
             # One entry per run, after the batches (each commits on its own), also after a stop.
@@ -157,9 +167,11 @@ def pii_retention(
                         f"{erased} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
                         f"erased ({days} days retention)" + ("" if finished else " before the run stopped"),
                         row_count=erased, period_to=cutoff,
-                        detail={"retention_days": days, "batches": batches, "finished": finished})
-        return erased, batches
+                        detail={"retention_days": days, "batches": batches, "finished": finished,
+                                "registry_contacts_erased": cleared})
+        return erased, batches, cleared
 
-    erased, batches = on_db(work)
+    erased, batches, cleared = on_db(work)
     console.print(f"erased {erased:,} rows of personal data stored before {cutoff.isoformat(timespec='seconds')} "
-                  f"({days} days) in {batches} batches")
+                  f"({days} days) in {batches} batches, and the names and phones of {cleared:,} registry records "
+                  "off every work list")

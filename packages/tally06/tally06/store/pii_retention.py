@@ -1,4 +1,5 @@
-"""Retention of clear personal data: erase ``citizen_pii`` rows older than the retention period.
+"""Retention of clear personal data: erase ``citizen_pii`` rows older than the retention period,
+and the sealed names and phones of registry records nobody needs to call any more.
 
 Only the encrypted CCCD, name and phone go. Events, credits and the counters never held clear
 personal data (a citizen there is an HMAC), so every count and report figure stays as it was;
@@ -65,3 +66,29 @@ async def erase_expired(
         batches += 1
         if progress:
             progress(erased, max(total, erased))
+
+
+# A registry record's name and phone are there for the work lists: once the registry shows the
+# citizen activated or rejected, no list holds them, and past retention they go. A later
+# extract that puts the citizen on a list again brings them back with its row.
+_REGISTRY_DONE = "status IN ('activated', 'rejected') AND pii_sealed IS NOT NULL AND as_of < $1"
+
+
+async def registry_contacts_expired(conn: asyncpg.Connection, cutoff: dt.datetime) -> int:
+    return await conn.fetchval(f"SELECT count(*) FROM registry_citizens WHERE {_REGISTRY_DONE}", cutoff)
+
+
+async def erase_registry_contacts(conn: asyncpg.Connection, cutoff: dt.datetime, *,
+                                  batch_size: int = DEFAULT_BATCH) -> int:
+    """Clear the sealed name and phone of registry records off every list since before
+    ``cutoff``; returns how many. The record itself (stages, days, where the citizen lives) stays:
+    claims are judged against it."""
+    erased = 0
+    while True:
+        status = await conn.execute(
+            "UPDATE registry_citizens SET pii_key_id = NULL, pii_sealed = NULL WHERE citizen_key IN "
+            f"(SELECT citizen_key FROM registry_citizens WHERE {_REGISTRY_DONE} LIMIT $2)", cutoff, batch_size)
+        done = int(status.split()[-1])
+        if done == 0:
+            return erased
+        erased += done

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from tally06.domain.registry import RegistryRecord, RegistryStatus
 from tally06_aggregator.rebuild import rebuild_counters
 from tests.conftest import TEST_KEYS
 from tests.integration.tally06.store.test_pii_rotation import ingest
 from tests.support.cli import tally06
+from tests.support.registry_citizen_rows import new_keys, write_extract
 
 COUNTED = ("events", "credits", "unit_daily", "unit_total", "officer_daily", "officer_total")
 
@@ -71,3 +73,28 @@ async def test_retention_refuses_a_period_under_one_day(database, db):
     assert code == 2 and "at least 1 day" in err
     assert await db.fetchval("SELECT count(*) FROM citizen_pii") == 2
     assert await db.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+async def test_retention_erases_names_and_phones_of_registry_records_off_every_list(database, db):
+    old, recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=400), dt.datetime.now(dt.UTC)
+    day = dt.date(2024, 11, 1)
+    keys = new_keys(4)
+    done_long_ago = [RegistryRecord(keys[0], RegistryStatus.ACTIVATED, 2, "TH-03-C01", activated_on=day),
+                     RegistryRecord(keys[1], RegistryStatus.REJECTED, 2, "TH-03-C01", rejected_on=day)]
+    await write_extract(db, old, done_long_ago + [
+        RegistryRecord(keys[2], RegistryStatus.APPROVED, 2, "TH-03-C01", approved_on=day)])  # still on a list
+    await write_extract(db, recent, [RegistryRecord(keys[3], RegistryStatus.ACTIVATED, 1, "TH-03-C01",
+                                                    activated_on=day)])  # activated, but lately
+    await db.execute("UPDATE registry_citizens SET pii_key_id = 't1', pii_sealed = '\\x00'::bytea")
+
+    code, out, err = await tally06(database, "pii", "retention", "--older-than-days", "365", "--dry-run")
+    assert code == 0 and "phones of 2 registry records off every work list" in out, out + err
+    code, out, err = await tally06(database, "pii", "retention", "--older-than-days", "365")
+    assert code == 0 and "phones of 2 registry records off every work list" in out, out + err
+    kept = {r["citizen_key"]: r["pii_sealed"] is not None for r in await db.fetch(
+        "SELECT citizen_key, pii_sealed, status FROM registry_citizens")}
+    assert kept == {keys[0]: False, keys[1]: False, keys[2]: True, keys[3]: True}
+    # The records themselves stay: claims are judged against them.
+    assert await db.fetchval("SELECT count(*) FROM registry_citizens WHERE status = 'activated'") == 2
+    (entry,) = await db.fetch("SELECT detail FROM audit_log")
+    assert json.loads(entry["detail"])["registry_contacts_erased"] == 2
