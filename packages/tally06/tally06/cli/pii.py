@@ -68,7 +68,8 @@ def pii_keys() -> None:
 
 @pii_app.command("rekey")
 def pii_rekey(batch_size: BatchOption = 500, actor: AdminActorOption = None) -> None:
-    """Re-encrypt every citizen_pii row sealed with an old key under the first key of the ring.
+    """Re-encrypt every sealed row (citizen_pii, and registry names and phones) still under an old key with the
+    first key of the ring.
 
     Batches of short transactions: safe while ingest runs, safe to stop and to run again or twice
     at once. Exit 1 when rows remain that this ring cannot open (they are listed, not touched).
