@@ -34,6 +34,10 @@ class GroundTruth:
     def add(self, row: dict[str, Any]) -> None:
         cell = self.daily.setdefault((row["team"], row["day"], row["metric"]), [0, 0])
         cell[0 if row["credited"] else 1] += 1
+        if row["credited"] and row["metric"].startswith("activated_"):
+            # No registry extract is loaded: every credited activation waits for one.
+            pending = self.daily.setdefault((row["team"], row["day"], "pending_" + row["metric"][-2:]), [0, 0])
+            pending[0] += 1
 
 
 @dataclass(frozen=True)

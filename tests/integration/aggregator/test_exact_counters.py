@@ -86,8 +86,9 @@ async def pipeline(broker, start_service, make_token) -> Field:
 
 
 async def assert_exact(database: str, field: Field, timeout_s: float = 90,
-                       units: Callable[[str], list[str]] = ground_truth.units_of) -> None:
-    expected = ground_truth.count(field.accepted, units)
+                       units: Callable[[str], list[str]] = ground_truth.units_of, *,
+                       registry_pending: bool = True) -> None:
+    expected = ground_truth.count(field.accepted, units, registry_pending=registry_pending)
     conn = await asyncpg.connect(database)
     try:
         for _ in range(int(timeout_s * 4)):

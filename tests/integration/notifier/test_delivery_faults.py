@@ -48,7 +48,7 @@ async def _states(db) -> dict[str, int]:
 
 @pytest.mark.slow
 async def test_no_message_twice_across_sigkills(own_broker, start_service, db, tmp_path: Path):
-    hooks = await WebhookReceiver(SECRET.encode(), delay_s=0.4).start()
+    hooks = await WebhookReceiver(SECRET.encode(), delay_s=0.2).start()
     try:
         await _setup(db, hooks, ("TH-03", "TH-04"))
         clock = FileClock(tmp_path / "clock")

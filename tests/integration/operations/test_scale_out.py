@@ -284,7 +284,9 @@ async def test_throughput_grows_with_aggregator_workers(own_broker, start_servic
               f"{result['eps_with_startup']:,.0f} facts/s including process start and group join; "
               f"partitions per worker at the first commit {result['assigned_at_first_commit']}, "
               f"at the end {result['assigned_at_end']}; facts applied per worker {result['applied_per_worker']}")
-        await assert_exact(dsn, types.SimpleNamespace(accepted=accepted), timeout_s=30)
+        # The replay's database has no event store: the registry's judgement (pending) is made
+        # from stored events, so only the counters of facts are there.
+        await assert_exact(dsn, types.SimpleNamespace(accepted=accepted), timeout_s=30, registry_pending=False)
         if workers == 2:
             assert all(result["assigned_at_end"]), f"a worker holds no partition: {result['assigned_at_end']}"
         assert sum(result["applied_per_worker"]) == REPLAY_EVENTS
