@@ -226,9 +226,10 @@ async def _write(conn: asyncpg.Connection, states: list[tuple[_Claim, str, dt.da
     if gone:
         await conn.execute("DELETE FROM registry_unclaimed WHERE citizen_key = ANY($1::text[])", gone)
     if added:
-        await conn.executemany(
-            "INSERT INTO registry_unclaimed (citizen_key, commune, village, day, metric) VALUES ($1, $2, $3, $4, $5)",
-            added)
+        await conn.execute(
+            "INSERT INTO registry_unclaimed (citizen_key, commune, village, day, metric) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[])",
+            *(list(column) for column in zip(*added, strict=True)))
 
 
 async def reconcile(conn: asyncpg.Connection, rules: ReconcileRules, *, chunk: int = 20_000) -> list[Step]:
