@@ -26,9 +26,9 @@ from tally06.cli.context import (
     settings,
 )
 from tally06.contract.events import LOCAL_TZ
-from tally06.domain.exceptions import KeyConfigError
+from tally06.domain.exceptions import KeyConfigError, WorkAreaError
 from tally06.domain.pii import CitizenProtector
-from tally06.domain.work_lists import REASON_WORDS, Reason, WorkArea, WorkAreaError, WorkList, area_of, days_waiting
+from tally06.domain.work_lists import REASON_WORDS, Reason, WorkArea, WorkList, area_of, days_waiting
 from tally06.domain.work_lists import masked as masked_phone
 from tally06.domain.work_lists import work_area as make_work_area
 from tally06.imports.row_errors import RowError

@@ -1,6 +1,7 @@
-"""Errors of the domain: an inconsistent org, unusable keys, an account that cannot be made."""
+"""Errors of the domain: an inconsistent org, unusable keys, an account that cannot be made, a
+village that cannot be given to a team."""
 
-from tally06.exceptions import Tally06Error
+from tally06.exceptions import FieldError, Tally06Error
 
 
 class OrgError(Tally06Error):
@@ -11,10 +12,9 @@ class KeyConfigError(Tally06Error):
     """Keys for personal-data protection are missing or malformed."""
 
 
-class UserError(Tally06Error):
+class UserError(FieldError):
     """A user account cannot be created or changed as asked."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+
+class WorkAreaError(FieldError):
+    """A village or commune that cannot be given to a team."""

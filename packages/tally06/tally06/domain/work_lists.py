@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from tally06.domain.accounts import Role
+from tally06.domain.exceptions import WorkAreaError
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.pii import derived_key, mask_phone
 from tally06.domain.registry import RegistryStatus
-from tally06.exceptions import Tally06Error
 
 
 class WorkList(enum.StrEnum):
@@ -96,15 +96,6 @@ MAX_NOTE = 500
 
 _REF_PURPOSE = b"worklist-ref"
 _REF_HEX = 32
-
-
-class WorkAreaError(Tally06Error):
-    """A village or commune that cannot be given to a team; ``field`` names the input."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

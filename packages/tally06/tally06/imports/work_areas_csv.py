@@ -4,8 +4,9 @@ the commune is always the team's own."""
 
 from __future__ import annotations
 
+from tally06.domain.exceptions import WorkAreaError
 from tally06.domain.org import OrgRegistry
-from tally06.domain.work_lists import WorkArea, WorkAreaError, work_area
+from tally06.domain.work_lists import WorkArea, work_area
 from tally06.imports.row_errors import FirstRows, RowError, csv_rows
 
 CSV_COLUMNS = ("village", "team")

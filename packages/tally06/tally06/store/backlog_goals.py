@@ -20,18 +20,13 @@ import asyncpg
 
 from tally06.contract.events import local_day
 from tally06.domain.backlog_goals import BacklogGoal, BacklogList, GoalProgress, check_share, progress
-from tally06.exceptions import Tally06Error
+from tally06.exceptions import FieldError
 from tally06.store.funnel import RESIDENTS, live_map_id
 from tally06.store.org import Conn
 
 
-class GoalRefused(Tally06Error):
+class GoalRefused(FieldError):
     """A goal cannot be set as asked; names the field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

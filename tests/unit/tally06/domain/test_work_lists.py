@@ -9,6 +9,7 @@ import hmac
 import pytest
 
 from tally06.domain.accounts import Role
+from tally06.domain.exceptions import WorkAreaError
 from tally06.domain.org import OrgRegistry, Unit, UnitKind
 from tally06.domain.pii import new_key
 from tally06.domain.registry import RegistryStatus
@@ -18,7 +19,6 @@ from tally06.domain.work_lists import (
     Area,
     Reason,
     WorkArea,
-    WorkAreaError,
     WorkList,
     area_of,
     days_waiting,
