@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bench.components import Bench, Service, module_runnable
 from bench.peer_quix import peer_in_process
 from bench.synthetic import synthetic_rows
-from tally06.contract.events import F, decode_fact_rows
+from tally06.contract.events import EVENT_METRICS, F, decode_fact_rows
 from tally06.contract.topics import FACTS, fact_key
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_ingest.facts import batches_by_key, encode_batch, seq_headers
@@ -141,7 +141,8 @@ async def aggregator_replay(bench: Bench, dsn: str, last: dict[str, int], count:
                 done = time.perf_counter()
             if time.perf_counter() - launched > 600:
                 raise TimeoutError("aggregator did not finish the replay in 10 minutes")
-        counted = await conn.fetchval("SELECT sum(credited + claims) FROM unit_total WHERE unit = 'TH'")
+        counted = await conn.fetchval("SELECT sum(credited + claims) FROM unit_total WHERE unit = 'TH' "
+                                      "AND metric = ANY($1::text[])", sorted(EVENT_METRICS))
         if counted != count:
             raise AssertionError(f"aggregator counted {counted} of {count}")
         return {"replay_eps": count / (done - first), "replay_with_startup_eps": count / (done - launched),

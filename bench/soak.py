@@ -26,12 +26,14 @@ import orjson
 from bench.components import Bench, ForeignLoad, Service, rss_mb
 from bench.ingest import INGEST_WORKERS, Body, Workload, issue_tokens, open_loop_session, run_ingest
 from bench.replay import start_optional_services
+from tally06.contract.events import EVENT_METRICS
 
 LAG_SQL = """
 SELECT (SELECT last_seq FROM event_seq) AS stored,
        (SELECT position FROM relay_state) AS published,
        (SELECT coalesce(sum(t.credited + t.claims), 0)::bigint FROM unit_total t
-          JOIN units u ON u.code = t.unit AND u.kind = 'province') AS counted
+          JOIN units u ON u.code = t.unit AND u.kind = 'province'
+          WHERE t.metric = ANY($1::text[])) AS counted
 """
 
 
@@ -121,7 +123,7 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
             while True:
                 next_sample += sample_s
                 await asyncio.sleep(max(0.0, next_sample - time.perf_counter()))
-                row = await conn.fetchrow(LAG_SQL)
+                row = await conn.fetchrow(LAG_SQL, sorted(EVENT_METRICS))
                 other_cores = foreign.stop("interval")
                 foreign.start()
                 window, fresh[:] = sorted(fresh), []

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tally06.contract.events import FACT_FIELDS, F, FactRows
+from tally06.contract.events import EVENT_METRICS, FACT_FIELDS, F, FactRows
 from tally06.domain.registry import ReconcileRules
-from tally06.store import reconciliation
 from tally06.store.org import map_in_force
 from tally06.store.read_model_map import team_paths
+from tally06.store.reconcile_all import judge_all
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_aggregator.projection import PROJECTION, write_deltas
 
@@ -75,9 +75,8 @@ async def rebuild_counters(
                 PROJECTION, keys, [positions[k] for k in keys])
             await conn.execute("UPDATE read_model_map SET map_id = $1", map_id)
             # The registry's judgements of the claims go with the counters they added to.
-            await reconciliation.reset(conn)
-            judged = await reconciliation.reconcile(conn, rules or ReconcileRules())
+            judged = await judge_all(conn, rules or ReconcileRules(), sorted(EVENT_METRICS))
         rows = len(deltas.unit_daily) + len(deltas.unit_total) + len(deltas.officer_daily) + len(deltas.officer_total)
-        return RebuildResult(done, rows, positions, map_id, sum(step.claims for step in judged))
+        return RebuildResult(done, rows, positions, map_id, judged)
     finally:
         await conn.close()

@@ -81,6 +81,13 @@ class Metric(enum.StrEnum):
     UNCLAIMED_L2 = "unclaimed_l2"
 
 
+# The counters field events credit; every other metric is the registry's word on them (written
+# by the reconciliation, not by events): a sum "of what was counted" sums these only.
+EVENT_METRICS: Final = frozenset({
+    Metric.INSTALLED, Metric.COLLECTED_L1, Metric.COLLECTED_L2, Metric.APPROVED_L1, Metric.APPROVED_L2,
+    Metric.ACTIVATED_L1, Metric.ACTIVATED_L2,
+})
+
 _LEVELLED_PREFIX = {
     EventType.REGISTRATION_COLLECTED: "collected",
     EventType.APPLICATION_APPROVED: "approved",

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from tally06.contract.events import EVENT_METRICS, Metric
 from tally06.domain.metrics import ACTIVATED_FAMILY, FAMILIES
 
 LEVELS = (1, 2)
@@ -26,8 +27,7 @@ JUDGED = ("confirmed", "unconfirmed", "already_active", "level_differs")
 # Everything a confirmation answer shows: the claims, their states, and the activations no team claimed.
 FIGURES = ("claimed", *STATES, "unclaimed")
 # Counters the reconciler writes, not field events: they say nothing about a team being at work.
-REGISTRY_METRICS: frozenset[str] = frozenset(
-    m.value for family in (*STATES, "unclaimed") for m in FAMILIES[family])
+REGISTRY_METRICS: frozenset[str] = frozenset(m.value for m in Metric if m not in EVENT_METRICS)
 
 
 def _family(figure: str) -> str:

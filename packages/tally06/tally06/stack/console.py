@@ -11,7 +11,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
-from tally06.contract.events import LOCAL_TZ
+from tally06.contract.events import EVENT_METRICS, LOCAL_TZ
 from tally06.domain.org import KIND_WORDS, OrgRegistry, UnitKind
 from tally06.imports.reference import DemoMap
 from tally06.kit.clock import OffsetClock
@@ -56,8 +56,9 @@ async def _report(stack: Stack, console: Console, stop: asyncio.Event, every_s: 
                 row = await conn.fetchrow(
                     "SELECT (SELECT last_seq FROM event_seq) AS stored, position, broker_epoch, "
                     "(SELECT count(*) FROM credits) AS credits, "
-                    "(SELECT coalesce(sum(credited + claims), 0) FROM officer_total) AS counted "
-                    "FROM relay_state")
+                    "(SELECT coalesce(sum(credited + claims), 0) FROM officer_total "
+                    " WHERE metric = ANY($1::text[])) AS counted "
+                    "FROM relay_state", sorted(EVENT_METRICS))
                 console.print(
                     f"[dim]{dt.datetime.now(LOCAL_TZ):%H:%M:%S}[/] stored [bold]{row['stored']:,}[/]"
                     f"  published [bold]{row['position']:,}[/]  counted [bold]{row['counted']:,}[/]"

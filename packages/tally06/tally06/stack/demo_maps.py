@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from tally06.contract.events import LOCAL_TZ
+from tally06.contract.events import EVENT_METRICS, LOCAL_TZ
 from tally06.domain.accounts import Role
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.org_maps import Change, OrgMap
@@ -173,7 +173,8 @@ def cutoff_before(day: dt.date) -> dt.datetime:
 
 async def _totals(conn: asyncpg.Connection, units: tuple[str, ...]) -> dict[str, int]:
     rows = await conn.fetch("SELECT unit, sum(credited + claims) AS n FROM unit_total "
-                            "WHERE unit = ANY($1::text[]) GROUP BY unit", list(units))
+                            "WHERE unit = ANY($1::text[]) AND metric = ANY($2::text[]) GROUP BY unit",
+                            list(units), sorted(EVENT_METRICS))
     found = {r["unit"]: int(r["n"]) for r in rows}
     return {u: found.get(u, 0) for u in units}
 

@@ -239,9 +239,3 @@ async def reconcile(conn: asyncpg.Connection, rules: ReconcileRules, *, chunk: i
         steps.append(await reconcile_step(conn, rules, chunk=chunk))
     return steps
 
-
-async def reset(conn: asyncpg.Connection) -> None:
-    """Forget every judgement (the caller has emptied the counters): for a rebuild."""
-    await conn.execute("DELETE FROM claim_states")
-    await conn.execute("DELETE FROM registry_unclaimed")
-    await conn.execute("UPDATE reconcile_state SET claims_position = 0, registry_position = 0, as_of = NULL")
