@@ -274,10 +274,13 @@ async def test_throughput_grows_with_aggregator_workers(own_broker, start_servic
 
     # The same facts, counted by a new consumer group into a fresh database each time: the
     # projection needs nothing but the facts (and the org the migration and demo load give).
-    # Rounds in the order 1, 2, 2, 1 workers and the best round of each: other processes on
-    # the machine come and go, and this spreads their disturbance over both settings.
+    # Rounds in the order 1, 2, then 2, 1 workers and the best round of each: other processes on
+    # the machine come and go, and this spreads their disturbance over both settings. The second
+    # pair runs only when the first does not already show two workers keeping up with one.
     results: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
-    for workers in (1, 2, 2, 1):
+    for round_, workers in enumerate((1, 2, 2, 1)):
+        if round_ == 2 and results[2][0]["eps"] >= 0.8 * results[1][0]["eps"]:
+            break
         dsn = await create_database(postgres_server)
         result = await replay(start_service, bootstrap, dsn, workers, last, REPLAY_EVENTS)
         results[workers].append(result)
@@ -295,7 +298,7 @@ async def test_throughput_grows_with_aggregator_workers(own_broker, start_servic
         assert sum(result["applied_per_worker"]) == REPLAY_EVENTS
         assert all(result["applied_per_worker"]), result["applied_per_worker"]
     one, two = (max(r["eps"] for r in results[n]) for n in (1, 2))
-    print(f"best of two rounds: 1 worker {one:,.0f} facts/s, 2 workers {two:,.0f} facts/s, "
+    print(f"best of {len(results[1])} round(s): 1 worker {one:,.0f} facts/s, 2 workers {two:,.0f} facts/s, "
           f"ratio {two / one:.2f}×; whole test {time.perf_counter() - started:.0f} s")
     # Two cores and one PostgreSQL shared by every process (and by other test runs): a replay
     # this size takes about a second, so the figures are coarse. The assertion documents that a
