@@ -127,7 +127,9 @@ async def test_the_read_api_and_open_streams_follow_a_map_switch(
 
         # The record of the old map stays readable: Appendix I of a dissolved district, in map 1,
         # for those at or above it there, with every activation its communes' teams made.
-        old = {"unit": "HB-D1", "map": 1, "format": "csv"}
+        # As of now: the wallboard's clock stands at 15:00 of today, and events received after
+        # that (a run in the afternoon) would not count for a cutoff taken from it.
+        old = {"unit": "HB-D1", "map": 1, "format": "csv", "cutoff": dt.datetime.now(dt.UTC).isoformat()}
         report = await api.get("/v1/reports/appendix1", params=old)
         assert report.status_code == 200, report.text
         rows = {r["unit_code"]: int(r["activated_total"]) for r in csv.DictReader(io.StringIO(report.text))
