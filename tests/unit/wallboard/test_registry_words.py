@@ -5,16 +5,13 @@ first, since on the board they start a line) and ``BASES``, the registry's ``Cla
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 from pathlib import Path
-
-import pytest
 
 import tally06_wallboard
 from tally06.domain.metrics import BASES, FAMILIES, METRIC_LABEL_VI
 from tally06.domain.registry import ClaimState, RegistryStatus
+from tally06.domain.work_lists import LIST_WORDS
 from tests.unit.wallboard.test_rule_texts import _strings
 
 STATIC = Path(tally06_wallboard.__file__).parent / "static"
@@ -61,10 +58,8 @@ def test_the_basis_words_name_the_family_each_basis_counts():
     assert 'export const BASES = ["claimed", "confirmed"]' in board and "basis: state.basis" in board
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tally06.domain.work_lists") is None,
-                    reason="the work lists (branch work-lists) are not merged yet")
 def test_the_list_words_are_the_work_lists_own():
-    words = importlib.import_module("tally06.domain.work_lists").LIST_WORDS
+    words = LIST_WORDS
     vi, en = _strings("vi"), _strings("en")
     for work_list, (word_vi, word_en) in words.items():
         assert vi[f"list_{work_list.value}"] == word_vi

@@ -23,6 +23,7 @@ import asyncpg
 from rich.console import Console
 
 from tally06.contract.events import LOCAL_TZ
+from tally06.domain.metrics import FAMILIES
 from tally06.domain.org import OrgRegistry, UnitKind
 from tally06.domain.pii import CitizenProtector
 from tally06.imports.registry_extract import read_extract
@@ -39,14 +40,12 @@ INBOX = "registry-inbox"
 RECONCILE_WAIT_S = 2.0
 GOAL_DAYS = 14
 
-_FIGURES = """
-SELECT coalesce(sum(credited) FILTER (WHERE metric IN ('activated_l1', 'activated_l2')), 0) AS claimed,
-       coalesce(sum(credited) FILTER (WHERE metric IN ('confirmed_l1', 'confirmed_l2')), 0) AS confirmed,
-       coalesce(sum(credited) FILTER (WHERE metric IN ('pending_l1', 'pending_l2')), 0) AS pending,
-       coalesce(sum(credited) FILTER (WHERE metric IN ('already_active_l1', 'already_active_l2')), 0) AS already,
-       coalesce(sum(credited) FILTER (WHERE metric IN ('unclaimed_l1', 'unclaimed_l2')), 0) AS unclaimed
-FROM unit_total WHERE unit = $1
-"""
+# The console line's figures by their families (domain.metrics), summed for the root unit.
+_SHOWN = {"claimed": "activated", "confirmed": "confirmed", "pending": "pending", "already": "already_active",
+          "unclaimed": "unclaimed"}
+_FIGURES = "SELECT " + ", ".join(
+    f"coalesce(sum(credited) FILTER (WHERE metric IN ({', '.join(repr(m.value) for m in FAMILIES[family])})), 0) "
+    f"AS {name}" for name, family in _SHOWN.items()) + " FROM unit_total WHERE unit = $1"
 _LISTS = """
 SELECT count(*) FILTER (WHERE status = 'approved') AS approved,
        count(*) FILTER (WHERE status = 'collected') AS collected
