@@ -30,6 +30,7 @@ class Rule(enum.StrEnum):
     MISSED_DAILY = "missed_daily"
     SILENT = "silent"
     LOW_CONFIRMATION = "low_confirmation"
+    SPOT_CHECK_FAILED = "spot_check_failed"
 
 
 RULE_TEXTS: dict[Rule, RuleText] = {
@@ -38,4 +39,6 @@ RULE_TEXTS: dict[Rule, RuleText] = {
     Rule.SILENT: RuleText("không gửi dữ liệu", "Không có hoạt động", "No activity"),
     Rule.LOW_CONFIRMATION: RuleText("có tỷ lệ kích hoạt được xác nhận thấp", "Tỷ lệ xác nhận kích hoạt thấp",
                                     "Low confirmation rate"),
+    Rule.SPOT_CHECK_FAILED: RuleText("không đạt kiểm tra xác suất", "Không đạt kiểm tra xác suất",
+                                     "Failed spot check"),
 }

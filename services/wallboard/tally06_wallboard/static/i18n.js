@@ -124,6 +124,7 @@ export const STRINGS = {
     rule_missed_daily: "Không đạt chỉ tiêu ngày",
     rule_silent: "Không có hoạt động",
     rule_low_confirmation: "Tỷ lệ xác nhận kích hoạt thấp",
+    rule_spot_check_failed: "Không đạt kiểm tra xác suất",
     legend: "Màu theo tỷ lệ hoàn thành: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
   en: {
@@ -244,6 +245,7 @@ export const STRINGS = {
     rule_missed_daily: "Missed daily target",
     rule_silent: "No activity",
     rule_low_confirmation: "Low confirmation rate",
+    rule_spot_check_failed: "Failed spot check",
     legend: "Colour by completion: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
 };

@@ -1,0 +1,160 @@
+"""Lot quality assurance sampling: the decision rule a spot check uses, its risks and the estimate
+it gives. Pure math on the exact binomial distribution (no approximations, no I/O).
+
+A unit is a lot. Its true rate ``p`` is the share of its claimed activations that are real. A
+sample of ``n`` claims is checked and the unit passes when at most ``d`` of them fail. The rule
+``(n, d)`` follows from two thresholds and two risks set in advance by the province:
+
+- ``upper``: a rate a unit doing its job reaches; failing such a unit is the risk ``alpha``;
+- ``lower``: a rate that is clearly unacceptable; passing such a unit is the risk ``beta``.
+
+The failures in a sample are Binomial(n, 1 - p): the sample is small beside the unit, and for a
+small unit the binomial overstates both risks a little (sampling without replacement is kinder),
+so the rule errs on the safe side. docs/spot-checks.md shows the published tables this follows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tally06.exceptions import FieldError
+
+
+class DesignError(FieldError):
+    """Thresholds or risks no rule can meet (or that make no sense)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    upper: float
+    lower: float
+    alpha: float
+    beta: float
+
+    def problem(self) -> tuple[str, str] | None:
+        """The field at fault and why, or None when the thresholds make a design."""
+        if not 0.0 < self.upper <= 1.0:
+            return "upper", "must be above 0 and at most 1"
+        if not 0.0 <= self.lower < self.upper:
+            return "lower", "must be at least 0 and below upper"
+        if not 0.0 < self.alpha < 0.5:
+            return "alpha", "must be above 0 and below 0.5"
+        if not 0.0 < self.beta < 0.5:
+            return "beta", "must be above 0 and below 0.5"
+        return None
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """Check ``n`` claims; the unit passes when at most ``d`` of them fail."""
+
+    n: int
+    d: int
+
+    def problem(self) -> tuple[str, str] | None:
+        if self.n < 1:
+            return "n", "must be at least 1"
+        if not 0 <= self.d < self.n:
+            return "d", "must be at least 0 and below n"
+        return None
+
+
+@dataclass(frozen=True)
+class Design:
+    rule: DecisionRule
+    # The exact risks of this rule at the thresholds (at most the ones asked for).
+    alpha: float
+    beta: float
+
+
+def binom_pmf(k: int, n: int, p: float) -> float:
+    if k < 0 or k > n:
+        return 0.0
+    return math.comb(n, k) * p ** k * (1.0 - p) ** (n - k)
+
+
+def binom_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p)."""
+    if k < 0:
+        return 0.0
+    if k >= n:
+        return 1.0
+    return min(1.0, math.fsum(binom_pmf(i, n, p) for i in range(k + 1)))
+
+
+def risk_fail_good(rule: DecisionRule, upper: float) -> float:
+    """Probability that a unit whose true rate is ``upper`` fails (more than d failures)."""
+    return 1.0 - binom_cdf(rule.d, rule.n, 1.0 - upper)
+
+
+def risk_pass_bad(rule: DecisionRule, lower: float) -> float:
+    """Probability that a unit whose true rate is ``lower`` passes (at most d failures)."""
+    return binom_cdf(rule.d, rule.n, 1.0 - lower)
+
+
+def pass_probability(rule: DecisionRule, rate: float) -> float:
+    """The operating characteristic: how often a unit with this true rate passes."""
+    return binom_cdf(rule.d, rule.n, 1.0 - rate)
+
+
+def design(thresholds: Thresholds, *, max_n: int = 400) -> Design:
+    """The smallest sample, and for it the most lenient d, whose risks are within those asked."""
+    problem = thresholds.problem()
+    if problem is not None:
+        raise DesignError(*problem)
+    t = thresholds
+    for n in range(1, max_n + 1):
+        # The fewest failures allowed that keeps the risk of failing a good unit within alpha;
+        # allowing more would only raise the risk of passing a bad one.
+        for d in range(n):
+            rule = DecisionRule(n, d)
+            alpha = risk_fail_good(rule, t.upper)
+            if alpha <= t.alpha:
+                beta = risk_pass_bad(rule, t.lower)
+                if beta <= t.beta:
+                    return Design(rule, alpha, beta)
+                break
+    raise DesignError("lower", f"no sample of at most {max_n} separates {t.upper:.0%} from {t.lower:.0%} "
+                               "at these risks; widen the gap or accept larger risks")
+
+
+def risks(rule: DecisionRule, thresholds: Thresholds) -> Design:
+    """The exact risks of a rule given explicitly, at the province's thresholds."""
+    problem = rule.problem()
+    if problem is not None:
+        raise DesignError(*problem)
+    return Design(rule, risk_fail_good(rule, thresholds.upper), risk_pass_bad(rule, thresholds.lower))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    rate: float | None
+    low: float
+    high: float
+    confidence: float
+
+
+def _bisect(f, target: float, increasing: bool) -> float:  # noqa: ANN001 - a float function of p
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if (f(mid) < target) == increasing:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def estimate(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
+    """The true rate's point estimate and its exact (Clopper-Pearson) interval: conservative,
+    and right for the small samples of a spot check, where normal approximations are not."""
+    if trials <= 0:
+        return Estimate(None, 0.0, 1.0, confidence)
+    tail = (1.0 - confidence) / 2
+    k, n = successes, trials
+    # low: the rate at which seeing k or more successes has probability `tail`.
+    low = 0.0 if k == 0 else _bisect(lambda p: 1.0 - binom_cdf(k - 1, n, p), tail, increasing=True)
+    # high: the rate at which seeing k or fewer successes has probability `tail`.
+    high = 1.0 if k == n else _bisect(lambda p: binom_cdf(k, n, p), tail, increasing=False)
+    return Estimate(k / n, low, high, confidence)

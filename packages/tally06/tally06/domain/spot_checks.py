@@ -1,0 +1,209 @@
+"""Spot checks (kiểm tra xác suất): who may see a check, how a sample is drawn, and how the
+outcomes verifiers record become a verdict. Pure; the rule's math is in ``domain.lqas``.
+
+A draw is reproducible by anyone allowed, in any language: the population is a frozen, sorted
+list of claim sequence numbers (its SHA-256 is stored beside it), and the sample is the claims
+with the smallest HMAC-SHA256(seed, seq) — no random generator whose algorithm could change
+between versions. Claims beyond the first ``n`` are reserves, taken in the same order when a
+sampled citizen cannot be reached, as LQAS surveys replace a household nobody answers at.
+
+The verdict is a fold over the outcomes recorded so far, so any order of arrival and any replay
+give the same verdict. It is decided as soon as the rule settles it (more than ``d`` failures, or
+so few left that the unit can no longer fail): verifiers may stop early, and what they record
+afterwards still counts for the estimate and the officers' flags but cannot change the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tally06.domain.accounts import Role
+from tally06.domain.lqas import DecisionRule, Estimate, Thresholds, estimate
+
+# Until a province sets its own: a unit whose claims are 95 % real fails at most 5 % of the time,
+# one with 30 % of its claims not real passes at most 10 % of the time (16 checked, pass with <= 2
+# failures; docs/spot-checks.md).
+DEFAULT_THRESHOLDS = Thresholds(upper=0.95, lower=0.70, alpha=0.05, beta=0.10)
+
+# Tries that reach nobody before a sampled citizen counts as unreachable (and a reserve is taken).
+UNREACHABLE_AFTER_TRIES = 3
+
+
+class Population(enum.StrEnum):
+    """What a sample is drawn from: the unit's credited activation claims in the period, or only
+    those the registry judged unconfirmed (the check of what the registry could not confirm)."""
+
+    CREDITED = "credited"
+    UNCONFIRMED = "unconfirmed"
+
+
+class Outcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    NOT_ACTIVATED = "not_activated"
+    NOT_OWN_ACCOUNT = "not_own_account"  # someone else's account or phone
+    NOT_GUIDED = "not_guided"  # the officer named did not guide it
+    NO_ANSWER = "no_answer"  # one try that reached nobody; enough of them make it unreachable
+    UNREACHABLE = "unreachable"
+
+    @property
+    def final(self) -> bool:
+        return self is not Outcome.NO_ANSWER
+
+    @property
+    def failure(self) -> bool:
+        return self in FAILURES
+
+
+FAILURES = frozenset({Outcome.NOT_ACTIVATED, Outcome.NOT_OWN_ACCOUNT, Outcome.NOT_GUIDED})
+
+
+# The words people read for each outcome: the one home (board, verification page, Excel, CLI).
+OUTCOME_TEXTS: dict[Outcome, tuple[str, str]] = {
+    Outcome.CONFIRMED: ("Xác nhận đúng", "Confirmed"),
+    Outcome.NOT_ACTIVATED: ("Chưa kích hoạt", "Not activated"),
+    Outcome.NOT_OWN_ACCOUNT: ("Tài khoản/điện thoại của người khác", "Someone else's account or phone"),
+    Outcome.NOT_GUIDED: ("Cán bộ được ghi không hướng dẫn", "The officer named did not guide it"),
+    Outcome.NO_ANSWER: ("Không liên lạc được (lần thử)", "No answer (one try)"),
+    Outcome.UNREACHABLE: ("Không liên lạc được", "Unreachable"),
+}
+
+
+class CheckStatus(enum.StrEnum):
+    OPEN = "open"
+    PASSED = "passed"
+    FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"  # too many unreachable: the reserves ran out
+
+
+STATUS_TEXTS: dict[CheckStatus, tuple[str, str]] = {
+    CheckStatus.OPEN: ("Đang kiểm tra", "In progress"),
+    CheckStatus.PASSED: ("Đạt", "Passed"),
+    CheckStatus.FAILED: ("Không đạt kiểm tra xác suất", "Failed spot check"),
+    CheckStatus.INCONCLUSIVE: ("Không đủ kết quả", "Inconclusive"),
+}
+
+
+# Who runs spot checks: the district and provincial police, the roles that may see citizens'
+# data in clear. They see a check of a unit strictly below their own; the province operator also
+# checks the province as a whole. Nobody attached to the checked unit or below it sees an open
+# check: a unit that knew a draw was coming could prepare its answers.
+VERIFIER_ROLES = frozenset({Role.DISTRICT_FOCAL, Role.PROVINCE_OPERATOR})
+
+
+def sees_open_check(role: Role, user_unit: str, checked_chain: Sequence[str]) -> bool:
+    """Whether a user may see an undecided check of the unit whose chain (the unit, then each
+    unit above it up to the root) is ``checked_chain``: before its verdict, verifiers above only."""
+    if role not in VERIFIER_ROLES or user_unit not in checked_chain:
+        return False
+    return user_unit != checked_chain[0] or role is Role.PROVINCE_OPERATOR
+
+
+def sees_decided_check(user_unit: str, checked_chain: Sequence[str]) -> bool:
+    """After its verdict a check's result (never its citizens) is read like any figure of the unit."""
+    return user_unit in checked_chain
+
+
+def population_digest(seqs: Iterable[int]) -> str:
+    """SHA-256 of the frozen list, one decimal sequence number per line, ascending."""
+    return hashlib.sha256("\n".join(str(s) for s in sorted(seqs)).encode()).hexdigest()
+
+
+def draw_order(seed: bytes, seqs: Iterable[int]) -> list[int]:
+    """Every claim of the population in the order the draw takes them."""
+    return sorted(seqs, key=lambda s: (hmac.new(seed, str(s).encode(), hashlib.sha256).digest(), s))
+
+
+def reserve_count(n: int) -> int:
+    """Reserves drawn beyond the sample: half of it, at least 3 (unreachable citizens are common)."""
+    return max(3, math.ceil(n / 2))
+
+
+def draw(seed: bytes, seqs: Sequence[int], rule: DecisionRule) -> list[int]:
+    """The sample (first ``n``) followed by its reserves; the whole population when it is smaller."""
+    return draw_order(seed, seqs)[: rule.n + reserve_count(rule.n)]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One outcome a verifier recorded for the item at ``rank`` (0 = first drawn)."""
+
+    rank: int
+    outcome: Outcome
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: CheckStatus
+    successes: int  # confirmed among the items the verdict counts
+    failures: int
+    checked: int  # items of the sample (reserves taken in) with a final outcome other than unreachable
+    estimate: Estimate  # over every item with a confirmed or failing outcome, early stops included
+    decided_at: dt.datetime | None
+    # The ranks that make up the sample now: the first n, with a reserve in place of each
+    # unreachable citizen, in draw order.
+    active: tuple[int, ...]
+
+
+def _finals(recorded: Iterable[Recorded], *, tries: int) -> dict[int, tuple[dt.datetime, Outcome]]:
+    """When each item got its final outcome, and which: the first final one recorded, or
+    unreachable at the ``tries``-th answer of nobody. Items still being tried are absent."""
+    final: dict[int, tuple[dt.datetime, Outcome]] = {}
+    no_answers: dict[int, list[dt.datetime]] = {}
+    for r in sorted(recorded, key=lambda r: (r.at, r.rank)):
+        if r.outcome is Outcome.NO_ANSWER:
+            no_answers.setdefault(r.rank, []).append(r.at)
+        elif r.rank not in final:
+            final[r.rank] = (r.at, r.outcome)
+    for rank, ats in no_answers.items():
+        if len(ats) >= tries and (rank not in final or ats[tries - 1] < final[rank][0]):
+            final[rank] = (ats[tries - 1], Outcome.UNREACHABLE)
+    return final
+
+
+def item_outcomes(recorded: Iterable[Recorded], *, tries: int) -> dict[int, Outcome]:
+    """The final outcome of each item that has one."""
+    return {rank: outcome for rank, (_, outcome) in _finals(recorded, tries=tries).items()}
+
+
+def effective_rule(rule: DecisionRule, drawn: int) -> DecisionRule:
+    """The rule for a unit with fewer claims than the sample: every claim is checked, and the
+    share of failures allowed stays that of the rule (d/n)."""
+    if drawn >= rule.n:
+        return rule
+    return DecisionRule(drawn, math.floor(rule.d * drawn / rule.n)) if drawn else rule
+
+
+def verdict(rule: DecisionRule, drawn: int, recorded: Sequence[Recorded], *, tries: int = UNREACHABLE_AFTER_TRIES,
+            confidence: float = 0.95) -> Verdict:
+    """The check's verdict from everything recorded for its ``drawn`` items (sample + reserves)."""
+    finals = _finals(recorded, tries=tries)
+    rule = effective_rule(rule, drawn)
+    active: list[int] = []
+    for rank in range(drawn):
+        if len(active) == rule.n:
+            break
+        if rank not in finals or finals[rank][1] is not Outcome.UNREACHABLE:
+            active.append(rank)
+    status, decided_at = CheckStatus.OPEN, None
+    successes = failures = 0
+    for rank in sorted((r for r in active if r in finals), key=lambda r: (finals[r][0], r)):
+        at, outcome = finals[rank]
+        successes += outcome is Outcome.CONFIRMED
+        failures += outcome.failure
+        if status is CheckStatus.OPEN and failures > rule.d:
+            status, decided_at = CheckStatus.FAILED, at
+        elif status is CheckStatus.OPEN and successes >= rule.n - rule.d:
+            status, decided_at = CheckStatus.PASSED, at
+    if status is CheckStatus.OPEN and len(active) < rule.n and all(r in finals for r in active):
+        status = CheckStatus.INCONCLUSIVE
+        decided_at = max((at for at, _ in finals.values()), default=None)
+    judged = [o for _, o in finals.values() if o is Outcome.CONFIRMED or o.failure]
+    est = estimate(sum(o is Outcome.CONFIRMED for o in judged), len(judged), confidence)
+    return Verdict(status, successes, failures, successes + failures, est, decided_at, tuple(active))
