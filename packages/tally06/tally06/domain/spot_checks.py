@@ -156,7 +156,8 @@ def _finals(recorded: Iterable[Recorded], *, tries: int) -> dict[int, tuple[dt.d
     unreachable at the ``tries``-th answer of nobody. Items still being tried are absent."""
     final: dict[int, tuple[dt.datetime, Outcome]] = {}
     no_answers: dict[int, list[dt.datetime]] = {}
-    for r in sorted(recorded, key=lambda r: (r.at, r.rank)):
+    # Ties broken by every field, so that the order the records come in never matters.
+    for r in sorted(recorded, key=lambda r: (r.at, r.rank, r.outcome.value)):
         if r.outcome is Outcome.NO_ANSWER:
             no_answers.setdefault(r.rank, []).append(r.at)
         elif r.rank not in final:
@@ -180,30 +181,64 @@ def effective_rule(rule: DecisionRule, drawn: int) -> DecisionRule:
     return DecisionRule(drawn, math.floor(rule.d * drawn / rule.n)) if drawn else rule
 
 
-def verdict(rule: DecisionRule, drawn: int, recorded: Sequence[Recorded], *, tries: int = UNREACHABLE_AFTER_TRIES,
-            confidence: float = 0.95) -> Verdict:
-    """The check's verdict from everything recorded for its ``drawn`` items (sample + reserves)."""
-    finals = _finals(recorded, tries=tries)
-    rule = effective_rule(rule, drawn)
+_Finals = dict[int, tuple[dt.datetime, Outcome]]
+
+
+@dataclass(frozen=True)
+class _State:
+    status: CheckStatus
+    successes: int
+    failures: int
+    active: tuple[int, ...]
+
+
+def _state(rule: DecisionRule, drawn: int, finals: _Finals) -> _State:
+    """Where the check stands given these final outcomes (``rule`` already the effective one)."""
     active: list[int] = []
     for rank in range(drawn):
         if len(active) == rule.n:
             break
         if rank not in finals or finals[rank][1] is not Outcome.UNREACHABLE:
             active.append(rank)
-    status, decided_at = CheckStatus.OPEN, None
-    successes = failures = 0
-    for rank in sorted((r for r in active if r in finals), key=lambda r: (finals[r][0], r)):
-        at, outcome = finals[rank]
-        successes += outcome is Outcome.CONFIRMED
-        failures += outcome.failure
-        if status is CheckStatus.OPEN and failures > rule.d:
-            status, decided_at = CheckStatus.FAILED, at
-        elif status is CheckStatus.OPEN and successes >= rule.n - rule.d:
-            status, decided_at = CheckStatus.PASSED, at
-    if status is CheckStatus.OPEN and len(active) < rule.n and all(r in finals for r in active):
+    outcomes = [finals[r][1] for r in active if r in finals]
+    successes = sum(o is Outcome.CONFIRMED for o in outcomes)
+    failures = sum(o.failure for o in outcomes)
+    # Fewer active items than the sample means every other drawn item is unreachable: no reserve
+    # is left, and the items still being tried can only add to these counts or drop out.
+    pending = len(active) - len(outcomes)
+    if failures > rule.d:
+        status = CheckStatus.FAILED
+    elif successes >= rule.n - rule.d:
+        status = CheckStatus.PASSED
+    elif len(active) < rule.n and successes + pending < rule.n - rule.d and failures + pending <= rule.d:
         status = CheckStatus.INCONCLUSIVE
-        decided_at = max((at for at, _ in finals.values()), default=None)
+    else:
+        status = CheckStatus.OPEN
+    return _State(status, successes, failures, tuple(active))
+
+
+def verdict(rule: DecisionRule, drawn: int, recorded: Sequence[Recorded], *, tries: int = UNREACHABLE_AFTER_TRIES,
+            confidence: float = 0.95) -> Verdict:
+    """The check's verdict from everything recorded for its ``drawn`` items (sample + reserves).
+
+    Passed or failed as soon as the outcomes in make the rest of the sample irrelevant (curtailed
+    sampling: the verdict is the one the whole sample would give, so the risks are the rule's).
+    Inconclusive when the reserves are spent and neither verdict can be reached any more: an
+    item missing for good counts against passing (the unit passes only if it would pass were
+    every missing item a failure) and for nothing towards failing. ``decided_at`` is the first
+    moment, replaying the outcomes in time order, at which the check stood decided."""
+    if tries < 1:
+        raise ValueError("tries must be at least 1")
+    finals = {rank: f for rank, f in _finals(recorded, tries=tries).items() if 0 <= rank < drawn}
+    rule = effective_rule(rule, drawn)
+    now = _state(rule, drawn, finals)
+    status, decided_at = now.status, None
+    if status is not CheckStatus.OPEN:
+        for at in sorted({at for at, _ in finals.values()}):
+            then = _state(rule, drawn, {r: f for r, f in finals.items() if f[0] <= at})
+            if then.status is not CheckStatus.OPEN:
+                status, decided_at = then.status, at
+                break
     judged = [o for _, o in finals.values() if o is Outcome.CONFIRMED or o.failure]
     est = estimate(sum(o is Outcome.CONFIRMED for o in judged), len(judged), confidence)
-    return Verdict(status, successes, failures, successes + failures, est, decided_at, tuple(active))
+    return Verdict(status, now.successes, now.failures, now.successes + now.failures, est, decided_at, now.active)
