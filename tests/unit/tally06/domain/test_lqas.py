@@ -8,7 +8,9 @@ search over every (n, d), never with the module under test.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +156,17 @@ def test_design_is_the_smallest_sample_and_its_strictest_rule(thresholds: tuple[
     assert got.alpha == pytest.approx(float(1 - exact_pass(n, d, Fraction(upper))), rel=1e-9)
     assert got.beta == pytest.approx(float(exact_pass(n, d, Fraction(lower))), rel=1e-9)
     assert got.alpha <= float(alpha) and got.beta <= float(beta)
+
+
+def test_the_table_of_designs_in_the_docs_is_what_design_gives() -> None:
+    text = (Path(__file__).parents[4] / "docs" / "spot-checks.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) % \| (\d+) % \| ([\d.]+) \| ([\d.]+) \| (\d+) \| (\d+) \| ([\d.]+) \| ([\d.]+) \|$",
+                      text, flags=re.MULTILINE)
+    assert len(rows) >= 10
+    for upper, lower, alpha, beta, n, d, alpha_exact, beta_exact in rows:
+        got = design(Thresholds(int(upper) / 100, int(lower) / 100, float(alpha), float(beta)))
+        assert (got.rule.n, got.rule.d) == (int(n), int(d))
+        assert (round(got.alpha, 3), round(got.beta, 3)) == (float(alpha_exact), float(beta_exact))
 
 
 def test_the_default_thresholds_give_16_and_2() -> None:
