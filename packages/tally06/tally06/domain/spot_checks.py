@@ -178,7 +178,7 @@ def effective_rule(rule: DecisionRule, drawn: int) -> DecisionRule:
     share of failures allowed stays that of the rule (d/n)."""
     if drawn >= rule.n:
         return rule
-    return DecisionRule(drawn, math.floor(rule.d * drawn / rule.n)) if drawn else rule
+    return DecisionRule(drawn, rule.d * drawn // rule.n) if drawn else rule
 
 
 _Finals = dict[int, tuple[dt.datetime, Outcome]]
