@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from tally06.domain.accounts import Role
 from tally06.domain.lqas import Design, DesignError, Thresholds, design, risks
 from tally06.domain.spot_checks import DEFAULT_THRESHOLDS, OUTCOME_TEXTS, CheckStatus
-from tally06.domain.accounts import Role
 from tally06.exceptions import FieldError
 from tally06.store.spot_checks import draw_check, get_check, last_decided, list_checks, set_thresholds, thresholds_for
 from tally06_wallboard.deps import Runtime, User
@@ -27,6 +27,7 @@ from tally06_wallboard.spot_checks import (
     check_answer,
     curve,
     explicit_rule,
+    known,
     period,
     require_drawer,
     sees_check,
@@ -83,7 +84,7 @@ async def outcome_words(_: User) -> list[SpotOutcomeWords]:
 @router.get("/v1/spot-checks/thresholds", summary="The thresholds a draw for the unit uses (its own or inherited)")
 async def get_thresholds(runtime: Runtime, principal: User, unit: Unit = None) -> SpotThresholds:
     code = default_unit(principal, unit)
-    readable(runtime.reports, principal, code, "unit")
+    known(runtime.reports.tree(), principal, code, "unit")
     async with runtime.pool.acquire() as conn:
         thresholds = await thresholds_for(conn, chain(runtime.reports.tree(), code))
     found = await _design(thresholds)
@@ -94,7 +95,7 @@ async def get_thresholds(runtime: Runtime, principal: User, unit: Unit = None) -
 @router.put("/v1/spot-checks/thresholds", summary="Set the thresholds of a unit and below (province operator)")
 async def put_thresholds(body: ThresholdsBody, runtime: Runtime, principal: User) -> SpotThresholds:
     code = default_unit(principal, body.unit)
-    readable(runtime.reports, principal, code, "unit")
+    known(runtime.reports.tree(), principal, code, "unit")
     if principal.role is not Role.PROVINCE_OPERATOR:
         raise Forbidden("role", f"a {principal.role} does not set spot-check thresholds; the province operator does")
     found = await _design(body.thresholds)
@@ -108,7 +109,7 @@ async def put_thresholds(body: ThresholdsBody, runtime: Runtime, principal: User
              responses={201: {"model": SpotCheck}})
 async def draw(body: DrawBody, runtime: Runtime, principal: User) -> SpotCheck:
     tree = runtime.reports.tree()
-    readable(runtime.reports, principal, body.unit, "unit")
+    known(tree, principal, body.unit, "unit")
     require_drawer(principal, tree, body.unit)
     rule = body.rule
     period_from, period_to = period(body, runtime.clock.now())
@@ -133,7 +134,7 @@ async def checks(
     status: Annotated[list[CheckStatus] | None, Query(max_length=4, description="only these; default all")] = None,
 ) -> list[SpotCheck]:
     code = default_unit(principal, unit)
-    readable(runtime.reports, principal, code, "unit")
+    known(runtime.reports.tree(), principal, code, "unit")
     tree = runtime.reports.tree()
     async with runtime.pool.acquire() as conn:
         found = await list_checks(conn, tree.subtree(code), statuses=status or None)
