@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from tally06.domain.pii import mask_phone
 from tally06.reports.appendix2 import mask_name
+from tally06.reports.spot_check_writers import write_check_xlsx
 from tally06.store.audit_log import record_export
 from tally06.store.spot_checks import (
     CheckRow,
@@ -35,7 +36,6 @@ from tally06_wallboard.spot_checks import (
     Conflict,
     OutcomeBody,
     check_answer,
-    check_xlsx,
     outcome_vi,
     require_items,
     visible,
@@ -131,13 +131,14 @@ async def replay_check(check_id: CheckId, runtime: Runtime, principal: User) -> 
 async def export_check(check_id: CheckId, runtime: Runtime, principal: User, clear: Clear = False) -> Response:
     async with runtime.pool.acquire() as conn:
         check = await _admitted(runtime, conn, principal, check_id, clear)
-        protector = runtime.protector() if clear else None
+        protector = runtime.protector()
         name = f"kiem-tra-xac-suat_{check.id}_{check.unit}_{runtime.clock.now():%Y%m%dT%H%M}.xlsx"
         async with conn.transaction():
             rows = await items(conn, check.id)
-            people = await contacts(conn, check.id, protector) if protector else None
+            people = await contacts(conn, check.id, protector)
             await _audit(conn, principal, check, "export.spotcheck", clear, len(rows), f"download:{name}")
     stream = io.BytesIO()
-    check_xlsx(check, rows, people, stream)
+    unit = runtime.reports.tree().get(check.unit)
+    write_check_xlsx(check, rows, people, stream, clear=clear, unit_name=unit.name if unit else None)
     return Response(stream.getvalue(), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
