@@ -36,7 +36,7 @@ async def insert_check(db: asyncpg.Connection, unit: str, status: str, decided_a
         "status, successes, failures, estimate, ci_low, ci_high, drawn_by, drawn_at, decided_at) "
         "VALUES ($1, 'credited', $2, $3, $4, $5, $6, $7, $8, 0.95, 0.7, 0.05, 0.1, 0.04, 0.09, false, $9, $10, "
         "$11, $12, $13, 0.4, 0.95, 'test', $14, $15) RETURNING id",
-        unit, drawn, b"seed-" + unit.encode(), seqs, digest, len(seqs), n or len(items), d, marks_figures, status,
+        unit, drawn, b"seed-" + unit.encode(), seqs, digest, len(seqs), n or max(len(items), d + 1), d, marks_figures, status,
         successes, failures, successes / max(1, successes + failures), drawn, decided_at)
     for rank, item in enumerate(items):
         await db.execute(
