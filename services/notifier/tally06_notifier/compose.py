@@ -10,6 +10,7 @@ from tally06.contract.events import LOCAL_TZ
 from tally06.domain.alert_rules import RULE_TEXTS, Rule
 from tally06.domain.metrics import METRIC_LABEL_VI
 from tally06.domain.org import KIND_WORDS, Unit
+from tally06.domain.spot_checks import OUTCOME_TEXTS, Outcome
 
 PREFIX = {"alert": "Cảnh báo", "reminder": "Nhắc lại", "escalation": "Báo cáo vượt cấp"}
 
@@ -38,11 +39,25 @@ def _figures(detail: dict[str, Any]) -> list[str]:
         line = (f"- {METRIC_LABEL_VI['confirmed']}: {c['confirmed']:,}/{c['judged']:,} lượt báo đã hết thời hạn "
                 f"đối chiếu{share} (ngưỡng {c['threshold']:.0%}); chờ xác nhận: {c['pending']:,}")
         lines.append(line.replace(",", "."))
+    if "spot_check" in detail:
+        lines += _spot_check(detail["spot_check"])
     if "silent_hours" in detail:
         seen = detail.get("last_seen")
         when = (dt.datetime.fromisoformat(seen).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m") if seen
                 else "chưa có hôm nay")
         lines.append(f"- {detail['silent_hours']:g} giờ làm việc không có dữ liệu; lần cuối: {when}")
+    return lines
+
+
+def _spot_check(c: dict[str, Any]) -> list[str]:
+    """Which check, its rule, what it found and the estimate of the true rate."""
+    lines = [f"- Lần kiểm tra xác suất #{c['id']}: {c['failures']} không đạt trên {c['successes'] + c['failures']} "
+             f"đã kiểm tra (mẫu {c['n']}, đạt khi không quá {c['d']} không đạt)"]
+    lines += [f"  · {OUTCOME_TEXTS[Outcome(outcome)][0]}: {count}" for outcome, count in c.get("found", {}).items()]
+    e = c.get("estimate") or {}
+    if e.get("rate") is not None:
+        ci = "" if e.get("low") is None else f" (khoảng tin cậy 95%: {e['low']:.0%}–{e['high']:.0%})"
+        lines.append(f"- Ước tính tỷ lệ kích hoạt đúng: {e['rate']:.0%}{ci}")
     return lines
 
 

@@ -28,6 +28,19 @@ def recipients_for(
     return found[index][1] if len(found) > index else []
 
 
+def spot_check_recipients(unit: str, org: OrgRegistry,
+                          focal_points: Mapping[str, Sequence[Recipient]]) -> list[Recipient]:
+    """A failed spot check goes at once to the unit's own focal points and to the level above:
+    the people of the first two units with any, from the unit itself upwards (a team has none of
+    its own, so its commune and district hear). Someone on record for both hears once."""
+    groups = [people for code in org.ancestors(unit) if (people := focal_points.get(code, ()))][:2]
+    found: dict[int, Recipient] = {}
+    for people in groups:
+        for person in people:
+            found.setdefault(person.id, person)
+    return list(found.values())
+
+
 def dedupe_key(alert_id: int, what: str, recipient: Recipient) -> str:
     """Names one message to one person, so no path can send it twice."""
     return f"alert:{alert_id}:{what}:to:{recipient.id}"

@@ -307,7 +307,8 @@ def evaluate(
             if alert is not None:
                 changed.add(alert.id)
     for alert in alerts.values():
-        if alert.id in changed:
+        # A failed spot check's alert is not a day's: tally06_notifier.spot_check_rule follows it.
+        if alert.id in changed or alert.rule is Rule.SPOT_CHECK_FAILED:
             continue
         # A day's pace and silence end with the day; a missed day stays up for one more day,
         # so the morning shift sees it, then it is history.

@@ -24,6 +24,7 @@ from tally06_notifier.delivery import Deliverer, mark_in_flight_uncertain
 from tally06_notifier.rules import Decision, OpenAlert, evaluate, local_day
 from tally06_notifier.settings import NotifierSettings
 from tally06_notifier.snapshot import load_snapshot
+from tally06_notifier.spot_check_rule import spot_check_decisions
 from tally06_notifier.store import Outbox, record_activity
 
 log = structlog.get_logger(__name__)
@@ -150,6 +151,7 @@ class Runtime:
             snapshot = await load_snapshot(conn, org, now)
             decisions = evaluate(snapshot.units_to_judge(), snapshot.alerts, now, self.policy, in_map=org,
                                  confirmations=snapshot.confirmations)
+            decisions += spot_check_decisions(snapshot.spot_checks, snapshot.spot_alerts, now, in_map=org)
             outbox = Outbox(conn, org, snapshot, self.policy, self.ack_secret, self.settings.public_url)
             for decision in decisions:
                 await outbox.apply(decision)

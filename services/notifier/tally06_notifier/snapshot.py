@@ -17,11 +17,13 @@ from tally06.domain.calendar import hours_for
 from tally06.domain.confirmation import confirmation_metrics, confirmation_of
 from tally06.domain.focal_points import Recipient
 from tally06.domain.org import OrgRegistry
+from tally06.domain.spot_checks import FAILURES, CheckStatus
 from tally06.domain.targets import done_by_target_metric, rollup_daily_targets
 from tally06.store.focal_points import recipients_by_unit
 from tally06.store.targets import daily_targets_on
 from tally06.store.working_hours import working_hours_on
 from tally06_notifier.rules import AlertState, UnitConfirmation, UnitDay, local_day
+from tally06_notifier.spot_check_rule import LOOKBACK, DecidedCheck, SpotAlert
 
 AlertIndex = dict[tuple[str, Rule, dt.date], AlertState]
 
@@ -37,6 +39,10 @@ class Snapshot:
     watched_days: frozenset[dt.date] = frozenset()
     # Every unit's claims and the registry's verdicts so far, for the low_confirmation rule.
     confirmations: list[UnitConfirmation] = field(default_factory=list)
+    # The latest conclusive spot check of each unit that has a recent failure or an open
+    # spot_check_failed alert, and those alerts (tally06_notifier.spot_check_rule).
+    spot_checks: list[DecidedCheck] = field(default_factory=list)
+    spot_alerts: list[SpotAlert] = field(default_factory=list)
 
     def units_to_judge(self) -> list[UnitDay]:
         today = local_day(self.now)
@@ -83,6 +89,27 @@ async def _confirmations(conn: asyncpg.Connection, org: OrgRegistry, day: dt.dat
             for code, found in counters.items() if (unit := org.get(code)) is not None]
 
 
+async def _spot_checks(conn: asyncpg.Connection, now: dt.datetime) -> tuple[list[DecidedCheck], list[SpotAlert]]:
+    since = now - LOOKBACK
+    alerts = [SpotAlert(alert_state(r), r["check_id"]) for r in await conn.fetch(
+        "SELECT *, (detail->'spot_check'->>'id')::bigint AS check_id FROM alerts "
+        "WHERE rule = 'spot_check_failed' AND (status = 'open' OR day >= $1)", local_day(since))]
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (unit) * FROM spot_checks WHERE status IN ('passed', 'failed') AND unit IN ("
+        "SELECT unit FROM spot_checks WHERE status = 'failed' AND decided_at >= $1 "
+        "UNION SELECT unit FROM alerts WHERE rule = 'spot_check_failed' AND status = 'open') "
+        "ORDER BY unit, decided_at DESC, id DESC", since)
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for r in await conn.fetch(
+            "SELECT check_id, outcome, count(*) AS n FROM spot_check_outcomes WHERE check_id = ANY($1::bigint[]) "
+            "AND outcome = ANY($2::text[]) GROUP BY 1, 2", [r["id"] for r in rows], sorted(FAILURES)):
+        found[r["check_id"]][r["outcome"]] = r["n"]
+    checks = [DecidedCheck(
+        r["id"], r["unit"], CheckStatus(r["status"]), r["decided_at"], r["n"], r["d"], r["successes"], r["failures"],
+        r["estimate"], r["ci_low"], r["ci_high"], r["population"], found.get(r["id"], {})) for r in rows]
+    return checks, alerts
+
+
 async def load_snapshot(conn: asyncpg.Connection, org: OrgRegistry, now: dt.datetime) -> Snapshot:
     today = local_day(now)
     await conn.execute("INSERT INTO notifier_jobs (job, day, done_at) VALUES ('watching', $1, $2) "
@@ -93,5 +120,6 @@ async def load_snapshot(conn: asyncpg.Connection, org: OrgRegistry, now: dt.date
     rows = await conn.fetch("SELECT * FROM alerts WHERE status = 'open' OR day >= $1", yesterday)
     alerts = {(r["unit"], Rule(r["rule"]), r["day"]): alert_state(r) for r in rows}
     watched = await conn.fetch("SELECT day FROM notifier_jobs WHERE job = 'watching' AND day >= $1", yesterday)
+    checks, spot_alerts = await _spot_checks(conn, now)
     return Snapshot(now, units, alerts, await recipients_by_unit(conn), frozenset(r["day"] for r in watched),
-                    await _confirmations(conn, org, today))
+                    await _confirmations(conn, org, today), checks, spot_alerts)

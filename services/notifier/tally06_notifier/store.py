@@ -17,7 +17,7 @@ from tally06.domain.alert_rules import Rule
 from tally06.domain.org import OrgRegistry
 from tally06_notifier.compose import AlertFacts, compose
 from tally06_notifier.digest import compose_digest
-from tally06_notifier.routing import dedupe_key, recipients_for
+from tally06_notifier.routing import dedupe_key, recipients_for, spot_check_recipients
 from tally06_notifier.rules import (
     Decision,
     EscalateAlert,
@@ -52,7 +52,9 @@ class Outbox:
             return 0
         facts = AlertFacts(row["id"], unit, Rule(row["rule"]), row["day"], orjson.loads(row["detail"]),
                            tuple(self.org.chain(unit.code)[1:]))
-        people = recipients_for(unit.code, self.org, self.snapshot.focal_points, escalated=escalated)
+        people = (spot_check_recipients(unit.code, self.org, self.snapshot.focal_points)
+                  if facts.rule is Rule.SPOT_CHECK_FAILED
+                  else recipients_for(unit.code, self.org, self.snapshot.focal_points, escalated=escalated))
         send_at = next_send_time(self.now, self.policy)
         for person in people:
             token = ack_token(self.ack_secret, facts.id, person.id)

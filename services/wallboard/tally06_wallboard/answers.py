@@ -15,6 +15,7 @@ from tally06.domain.confirmation import FIGURES, Confirmation, LevelCounts, by_d
 from tally06.domain.org import Unit, UnitKind
 from tally06.kit.clock import Clock
 from tally06.store.phases import phases_at
+from tally06.store.spot_check_marks import failed_marks
 from tally06.store.targets import campaign_targets_at, daily_targets_on
 from tally06.store.working_hours import working_hours_on
 from tally06_wallboard import readmodel
@@ -27,6 +28,7 @@ from tally06_wallboard.schemas import (
     Levels,
     RankedUnit,
     Ranking,
+    SpotCheckMark,
     Trend,
     TrendDay,
     UnitConfirmation,
@@ -93,9 +95,11 @@ class Reports:
         ranked_by, places = rank_units([
             standing(code, *counts.get(code, UnitCounts()).on_basis(basis), goals.get(code)) for code in figures
         ])
+        marks = await failed_marks(self.pool, codes, as_of=now)
         entries = [
             RankedUnit(**dict(figures[code]), rank=p.rank, rank_start_of_day=p.rank_start_of_day,
-                       rank_change=p.rank_change)
+                       rank_change=p.rank_change,
+                       spot_check=SpotCheckMark(**marks[code].as_dict()) if code in marks else None)
             for code, p in sorted(places.items(), key=lambda item: (item[1].rank, item[0]))
         ]
         return Ranking(parent=unit_ref(parent) if parent else None, level=level, day=today, basis=basis,

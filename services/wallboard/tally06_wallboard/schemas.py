@@ -111,10 +111,21 @@ class UnitProgress(UnitFigures):
     path: list[UnitRef] = Field(description="from the unit's root (a province, or the country) down to this unit")
 
 
+class SpotCheckMark(_Frozen):
+    """The check that marks a unit's figures "failed spot check" (store/spot_check_marks.py)."""
+
+    id: int
+    status: Literal["failed"]
+    decided_at: dt.datetime
+
+
 class RankedUnit(UnitFigures):
     rank: int = Field(description="1 is best; equal scores share a rank")
     rank_start_of_day: int = Field(description="rank at 00:00 local time (cumulative minus today's activations)")
     rank_change: int = Field(description="places climbed since the start of the day (negative: fell back)")
+    spot_check: SpotCheckMark | None = Field(
+        default=None, description="the unit's latest conclusive spot check failed and marks its figures; "
+                                  "null otherwise (GET /v1/spot-checks/{id} tells more)")
 
 
 class Ranking(_Frozen):
@@ -176,13 +187,24 @@ class UnitConfirmation(_Frozen):
 
 
 class ActivityFlag(_Frozen):
+    kind: Literal["hourly_activations", "spot_check"] = Field(
+        default="hourly_activations", description="hourly_activations: more activations in an hour than a "
+        "person can (ingest); spot_check: named in failing outcomes of a decided spot check")
     officer: str
     team: str
-    local_hour: dt.datetime = Field(description="start of the local (Asia/Ho_Chi_Minh) hour, without offset")
-    activations: int = Field(description="credited activations by the officer in that hour")
-    threshold: int
-    first_flagged_at: dt.datetime
+    local_hour: dt.datetime = Field(description="start of the local (Asia/Ho_Chi_Minh) hour, without offset "
+                                                "(spot_check: the hour of the check's verdict)")
+    activations: int | None = Field(description="credited activations by the officer in that hour "
+                                                "(null for spot_check)")
+    threshold: int | None = Field(description="null for spot_check")
+    first_flagged_at: dt.datetime = Field(description="spot_check: when the check was decided")
     last_flagged_at: dt.datetime
+    check_id: int | None = Field(default=None, description="spot_check: the check (GET /v1/spot-checks/{id})")
+    check_status: Literal["passed", "failed", "inconclusive"] | None = Field(
+        default=None, description="spot_check: the check's verdict")
+    outcome: str | None = Field(default=None, description="spot_check: the failing outcome found "
+                                                          "(GET /v1/spot-checks/outcomes names them)")
+    count: int | None = Field(default=None, description="spot_check: items naming the officer with that outcome")
 
 
 class Credentials(BaseModel):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import asyncpg
@@ -45,6 +45,7 @@ from tally06.domain.pace import completion_pct, remaining
 from tally06.domain.targets import CampaignTarget, rollup_campaign_targets
 from tally06.reports.exceptions import ReportError
 from tally06.reports.scope import MapRef, ReportScope, check_aware, report_scope
+from tally06.store.spot_check_marks import Mark, failed_marks
 from tally06.store.targets import campaign_targets_at
 
 
@@ -62,6 +63,9 @@ class Appendix1Row:
     completion_pct: Decimal
     remaining: int
     unit_kind: UnitKind | None = None  # None on the totals row
+    # The unit's latest conclusive spot check at the cutoff failed and marks its figures
+    # (store/spot_check_marks.py); None on the totals row.
+    spot_check: Mark | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,9 @@ async def build_appendix1(
     report = assemble_appendix1(unit.code, unit.name, [(u.code, u.name, u.kind) for u in children], targets,
                                 counts, cutoff)
     report.map, report.unit_kind, report.basis = scope.ref, unit.kind, basis
+    step("spot checks")
+    marks = await failed_marks(conn, [u.code for u in children], as_of=cutoff)
+    report.rows = [replace(r, spot_check=marks.get(r.unit_code)) for r in report.rows]
     if since is not None:
         step("corrections")
         late = await _counts_by_child(conn, scope, since, since, cutoff, basis)

@@ -7,7 +7,8 @@ Số lượng tài khoản đã kích hoạt (Mức 1, Mức 2, Tổng số) | T
 lại phải hướng dẫn kích hoạt và thu nhận", one row per unit, then "Tổng cộng". Counts are
 numbers shown with thousand separators (``#,##0``), the rate a number with 2 decimals
 (``0.00``), exactly as computed (half-up). With a previous cutoff a second sheet "Điều chỉnh"
-lists the late arrivals.
+lists the late arrivals. A last column "Kiểm tra xác suất" says "Không đạt (#12)" for a unit
+whose figures carry the failed-spot-check mark at the cutoff (``store.spot_check_marks``).
 
 The basis is said where a reader looks: the title row names it ("kích hoạt theo báo cáo của các
 tổ công tác" or "kích hoạt đã được hệ thống định danh quốc gia xác nhận"), and on the confirmed
@@ -15,7 +16,7 @@ basis the activation columns are headed "… đã được xác nhận"; the CSV
 
 CSV is the machine-readable twin: the column names of ``data/thanh_hoa_plan70_appendix1.csv``
 plus ``unit_code``, then the row's unit kind and the map (id, first day in force); corrections
-go to ``<name>.corrections.csv`` next to it.
+go to ``<name>.corrections.csv`` next to it. ``spot_check_id`` and ``spot_check`` are the mark.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from tally06.contract.events import LOCAL_TZ
 from tally06.reports.appendix1 import Appendix1Report, Appendix1Row
 from tally06.reports.scope import level_vi
+from tally06.store.spot_check_marks import COLUMN_VI, mark_vi
 
 TITLE = "PHỤ LỤC I"
 SUBTITLE = "CHỈ TIÊU HƯỚNG DẪN KÍCH HOẠT VÀ THU NHẬN HỒ SƠ ĐỊNH DANH ĐIỆN TỬ"
@@ -34,12 +36,13 @@ HEAD_TOP = ("STT", "Đơn vị", "Chỉ tiêu giao kích hoạt", None, None,
             "Số lượng tài khoản đã kích hoạt", None, None, "Tỷ lệ hoàn thành (%)",
             "Tổng số còn lại phải hướng dẫn kích hoạt và thu nhận")
 HEAD_SUB = (None, None, "Tổng số", "Mức 1", "Mức 2", "Mức 1", "Mức 2", "Tổng số", None, None)
+MARK_COLUMN = 11  # after the plan's ten columns, so the table still reads as the plan prints it
 HEADER_ROW = 5  # first header row; data start at HEADER_ROW + 2
 INT_FORMAT = "#,##0"
 PCT_FORMAT = "0.00"
 CSV_COLUMNS = ("no", "unit_code", "unit_name", "target_total", "target_level1", "target_level2",
                "activated_level1", "activated_level2", "activated_total", "completion_pct",
-               "remaining", "unit_kind", "map_id", "map_effective_from", "basis")
+               "remaining", "unit_kind", "map_id", "map_effective_from", "basis", "spot_check_id", "spot_check")
 # How the title row names the basis, and the activation columns' heading on each basis.
 BASIS_VI = {"claimed": "kích hoạt theo báo cáo của các tổ công tác",
             "confirmed": "kích hoạt đã được hệ thống định danh quốc gia xác nhận"}
@@ -102,7 +105,10 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
         for r, heading in ((h, top), (h + 1, sub)):
             cell = sheet.cell(r, c, heading)
             cell.font, cell.alignment, cell.border = bold, center, box
-    for c in (1, 2, 9, 10):
+    mark_head = sheet.cell(h, MARK_COLUMN, COLUMN_VI)
+    mark_head.font, mark_head.alignment, mark_head.border = bold, center, box
+    sheet.cell(h + 1, MARK_COLUMN).border = box
+    for c in (1, 2, 9, 10, MARK_COLUMN):
         sheet.merge_cells(start_row=h, start_column=c, end_row=h + 1, end_column=c)
     sheet.merge_cells(start_row=h, start_column=3, end_row=h, end_column=5)
     sheet.merge_cells(start_row=h, start_column=6, end_row=h, end_column=8)
@@ -116,9 +122,10 @@ def write_appendix1_xlsx(report: Appendix1Report, path: Path, progress: Progress
                 cell.number_format = PCT_FORMAT if c == 9 else INT_FORMAT
             if row.no is None:
                 cell.font = bold
+        sheet.cell(r, MARK_COLUMN, mark_vi(row.spot_check) if row.spot_check else None).border = box
         if progress:
             progress(i + 1, len(rows))
-    for col, width in zip("ABCDEFGHIJ", (6, 28, 12, 12, 12, 12, 12, 12, 12, 22), strict=True):
+    for col, width in zip("ABCDEFGHIJK", (6, 28, 12, 12, 12, 12, 12, 12, 12, 22, 18), strict=True):
         sheet.column_dimensions[col].width = width
     if report.since is not None:
         fix = book.create_sheet("Điều chỉnh")
@@ -159,7 +166,8 @@ def write_appendix1_csv(report: Appendix1Report, path: Path, progress: Progress 
                 TOTALS_LABEL if totals else row.unit_name, row.target_total, row.target_level1,
                 row.target_level2, row.activated_level1, row.activated_level2,
                 row.activated_total, f"{row.completion_pct:.2f}", row.remaining,
-                row.unit_kind.value if row.unit_kind else "", *in_map, report.basis])
+                row.unit_kind.value if row.unit_kind else "", *in_map, report.basis,
+                *([row.spot_check.id, mark_vi(row.spot_check)] if row.spot_check else ["", ""])])
             if progress:
                 progress(i + 1, len(rows))
     written = [path]

@@ -193,7 +193,7 @@ async def test_past_cutoff_is_reproducible_and_late_arrivals_are_corrections(dat
         table = list(csv.reader(f))[1:]
     for want_row, have_row in zip(expected_sheet(everything, C2, targets_c2), table, strict=True):
         assert have_row[2:] == [want_row[1], *[str(v) for v in want_row[2:8]], f"{want_row[8]:.2f}", str(want_row[9]),
-                                "district" if want_row[0] else "", "1", "2000-01-01", "claimed"]
+                                "district" if want_row[0] else "", "1", "2000-01-01", "claimed", "", ""]
     with (tmp_path / "c2.corrections.csv").open(encoding="utf-8-sig") as f:
         assert len(list(csv.reader(f))) == len(want) + 1
 

@@ -181,7 +181,7 @@ async def test_a_cutoff_s_report_survives_a_reorganisation_and_later_cutoffs_use
     assert [(row[1], int(row[6]), int(row[7])) for row in lines[:-1]] == [
         (code, *c1_new.get(code, [0, 0])) for code, _ in communes]
     assert int(lines[-1][8]) == first_object.total.activated_total
-    assert lines[0][-4:] == ["commune", "2", "2023-05-15", "claimed"]
+    assert lines[0][-6:] == ["commune", "2", "2023-05-15", "claimed", "", ""]
 
     # The merged commune's report in the new map lists its teams, its own and the merged ones'.
     merged = await build_appendix1(db, INTO, C2)

@@ -109,9 +109,9 @@ def test_csv_every_field_and_corrections_file(tmp_path):
         assert got == [str(ref.no), ref.code, ref.name, str(ref.target_total), str(ref.target_level1),
                        str(ref.target_level2), str(ref.activated_level1), str(ref.activated_level2),
                        str(ref.activated_total), ref.completion_pct, str(ref.remaining),
-                       "district", "1", "2000-01-01", "claimed"]
+                       "district", "1", "2000-01-01", "claimed", "", ""]
     assert rows[28][:4] == ["", "", "Tổng cộng", "3243976"]
-    assert rows[28][-6:] == ["4.25", "3106095", "", "1", "2000-01-01", "claimed"]
+    assert rows[28][-8:] == ["4.25", "3106095", "", "1", "2000-01-01", "claimed", "", ""]
     with corrections_path(path).open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f))[1] == ["TH-02", "Thị xã Bỉm Sơn", "3", "1", "4"]
     parsed = parse_targets_csv(path.read_text(encoding="utf-8-sig"), demo_org())
