@@ -130,16 +130,27 @@ def design(thresholds: Thresholds, *, max_n: int = 400) -> Design:
         raise DesignError(*problem)
     t = thresholds
     for n in range(1, max_n + 1):
-        for d in range(n):
-            rule = DecisionRule(n, d)
-            alpha = risk_fail_good(rule, t.upper)
-            if alpha <= t.alpha:
-                beta = risk_pass_bad(rule, t.lower)
-                if beta <= t.beta:
-                    return Design(rule, alpha, beta)
-                break
+        d = _strictest_d(n, t)
+        if d is None:
+            continue
+        rule = DecisionRule(n, d)
+        beta = risk_pass_bad(rule, t.lower)
+        if beta <= t.beta:
+            return Design(rule, risk_fail_good(rule, t.upper), beta)
     raise DesignError("lower", f"no sample of at most {max_n} separates {t.upper:.0%} from {t.lower:.0%} "
                                "at these risks; widen the gap or accept larger risks")
+
+
+def _strictest_d(n: int, t: Thresholds) -> int | None:
+    """The fewest failures allowed in a sample of n that keep the risk of failing a good unit
+    within alpha: one pass over the upper tail (the design tries every n up to hundreds)."""
+    pmf = [binom_pmf(i, n, 1.0 - t.upper) for i in range(n + 1)]
+    tail = 0.0
+    for d in range(n - 1, -1, -1):
+        tail += pmf[d + 1]  # P(X > d)
+        if tail > t.alpha:
+            return d + 1 if d + 1 < n else None
+    return 0
 
 
 def risks(rule: DecisionRule, thresholds: Thresholds) -> Design:
