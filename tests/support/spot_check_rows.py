@@ -31,10 +31,10 @@ async def insert_check(db: asyncpg.Connection, unit: str, status: str, decided_a
     successes = sum(i.outcome == "confirmed" for i in items)
     drawn = drawn_at or (decided_at or dt.datetime.now(dt.UTC)) - dt.timedelta(hours=2)
     check_id: int = await db.fetchval(
-        "INSERT INTO spot_checks (unit, population, period_to, seed, population_seqs, population_digest, "
+        "INSERT INTO spot_checks (unit, teams, population, period_to, seed, population_seqs, population_digest, "
         "population_size, n, d, upper, lower, alpha, beta, alpha_actual, beta_actual, rule_given, marks_figures, "
         "status, successes, failures, estimate, ci_low, ci_high, drawn_by, drawn_at, decided_at) "
-        "VALUES ($1, 'credited', $2, $3, $4, $5, $6, $7, $8, 0.95, 0.7, 0.05, 0.1, 0.04, 0.09, false, $9, $10, "
+        "VALUES ($1, ARRAY[$1], 'credited', $2, $3, $4, $5, $6, $7, $8, 0.95, 0.7, 0.05, 0.1, 0.04, 0.09, false, $9, $10, "
         "$11, $12, $13, 0.4, 0.95, 'test', $14, $15) RETURNING id",
         unit, drawn, b"seed-" + unit.encode(), seqs, digest, len(seqs), n or max(len(items), d + 1), d, marks_figures, status,
         successes, failures, successes / max(1, successes + failures), drawn, decided_at)
