@@ -27,6 +27,8 @@ from tally06_wallboard.routers import (
 )
 from tally06_wallboard.routers.board import STATIC
 from tally06_wallboard.routers.goals import router as goals_router
+from tally06_wallboard.routers.spot_check_items import router as spot_check_items_router
+from tally06_wallboard.routers.spot_checks import router as spot_checks_router
 from tally06_wallboard.routers.work_lists import router as work_lists_router
 from tally06_wallboard.runtime import WallboardRuntime
 from tally06_wallboard.settings import WallboardSettings
@@ -55,8 +57,8 @@ def create_app(settings: WallboardSettings) -> FastAPI:
     app = service_app("tally06 wallboard", start, production=settings.mode == "production",
                       description=DESCRIPTION)
     for router in (auth.router, units.router, confirmation.router, kinds.router, leaderboard.router, alerts.router,
-                   flags.router, reports.router, goals_router, work_lists_router, stream.router, health.router,
-                   board.router):
+                   flags.router, reports.router, goals_router, work_lists_router, spot_checks_router,
+                   spot_check_items_router, stream.router, health.router, board.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if settings.cors_origins:
