@@ -35,6 +35,12 @@ function localDay(back = 0) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(moment);
 }
 
+function nextDay(day) {
+  const next = new Date(`${day}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString().slice(0, 10);
+}
+
 // The message of a refused request ({"detail": [{"field", "message"}]}), naming the field.
 export async function refusal(response) {
   const body = await response.json().catch(() => ({}));
@@ -179,8 +185,10 @@ export class SpotPanels {
     const button = this.form.querySelector("button[type=submit]");
     const fields = this.form.elements;
     const body = { unit: this.code, population: fields.population.value };
-    if (fields.from.value) body.from = fields.from.value;
-    if (fields.to.value) body.to = fields.to.value;
+    // Local days, as the Appendix I period reads them: from the start of the first day to the end
+    // of the last, which is now when the last day is today (the API takes no moment to come).
+    if (fields.from.value) body.from = `${fields.from.value}T00:00:00+07:00`;
+    if (fields.to.value && fields.to.value < localDay(0)) body.to = `${nextDay(fields.to.value)}T00:00:00+07:00`;
     const { n, d } = this.ruleGiven();
     if (n !== null) body.n = n;
     if (d !== null) body.d = d;
