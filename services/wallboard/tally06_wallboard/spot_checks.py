@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
+import openpyxl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tally06.domain.lqas import DecisionRule, Thresholds, pass_probability
@@ -25,7 +26,7 @@ from tally06.domain.spot_checks import (
     sees_decided_check,
     sees_open_check,
 )
-from tally06.store.spot_checks import CheckRow
+from tally06.store.spot_checks import CheckRow, Contact, ItemRow
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest, NotFound, WallboardError
 from tally06_wallboard.hierarchy import Tree
 from tally06_wallboard.schemas import CurvePoint, SpotCheck, SpotEstimate
@@ -148,16 +149,41 @@ def require_drawer(principal: Principal, tree: Tree, unit: str) -> None:
 def check_answer(check: CheckRow, tree: Tree) -> SpotCheck:
     unit = tree.get(check.unit)
     return SpotCheck(
-        id=check.id, unit=check.unit, unit_name=unit.name if unit else check.unit, population=check.population,
+        id=check.id, unit=check.unit, unit_name=unit.name if unit else check.unit, population=check.population.value,
         from_at=check.period_from, to_at=check.period_to, n=check.n, d=check.d, upper=check.upper,
         lower=check.lower, alpha=check.alpha, beta=check.beta, alpha_actual=check.alpha_actual,
-        beta_actual=check.beta_actual, seed=bytes(check.seed).hex(), population_digest=check.population_digest,
-        population_size=check.population_size, status=check.status,
+        beta_actual=check.beta_actual, seed=check.seed_hex, population_digest=check.population_digest,
+        population_size=check.population_size, status=check.status.value,
         status_vi=STATUS_TEXTS[CheckStatus(check.status)][0], successes=check.successes, failures=check.failures,
-        checked=check.successes + check.failures,
+        checked=check.checked,
         estimate=SpotEstimate(rate=check.estimate, low=check.ci_low, high=check.ci_high),
         drawn_by=check.drawn_by, drawn_at=check.drawn_at, decided_at=check.decided_at,
         marks_figures=check.marks_figures)
+
+
+def check_xlsx(check: CheckRow, rows: list[ItemRow], people: dict[int, Contact] | None, out: BinaryIO) -> None:
+    """The check's spreadsheet by the store helper's writer; until that is merged, a plain sheet of
+    the same facts (the check, then one row per item; names and phones only when given)."""
+    try:
+        from tally06.reports.spot_check_writers import write_check_xlsx  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        write_check_xlsx(check, rows, people, out)
+        return
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([f"Kiểm tra xác suất {check.id}", check.unit, check.population.value, check.status.value,
+                  f"n={check.n}", f"d={check.d}", check.seed_hex, check.population_digest])
+    sheet.append(["rank", "reserve", "team", "officer", "level", "occurred_at", "full_name", "phone", "outcome",
+                  "note", "recorded_by"])
+    for row in rows:
+        person = (people or {}).get(row.rank)
+        sheet.append([row.rank, row.reserve, row.team, row.officer, row.level,
+                      row.occurred_at.isoformat(), person.full_name if person else None,
+                      person.phone if person else None, row.outcome.value if row.outcome else None, row.note,
+                      row.recorded_by])
+    book.save(out)
 
 
 def outcome_vi(outcome: str | None) -> str | None:

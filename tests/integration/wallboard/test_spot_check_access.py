@@ -71,7 +71,8 @@ async def post_activations(ingest_url: str, tokens: dict[str, str], per_team: di
                                        headers={"Authorization": f"Bearer {tokens[team]}"})
             answer.raise_for_status()
             results = answer.json()["results"]
-            assert [r["status"] for r in results] == ["accepted"] * count + ["duplicate"], results
+            assert [(r["status"], r["credited"]) for r in results] == [("accepted", True)] * count + [
+                ("accepted", False)], results
             posted.credited.setdefault(team, []).extend(r["seq"] for r in results[:count])
     return posted
 
@@ -194,8 +195,8 @@ async def test_every_spot_check_endpoint_with_every_role(database, start_service
         bad = [("POST", "/v1/spot-checks", {"json": {**draw, "population": "everyone"}}, "population"),
                ("POST", "/v1/spot-checks", {"json": {**draw, "n": 4, "d": 4}}, "d"),
                ("POST", "/v1/spot-checks", {"json": {"unit": CHECKED, "n": 4}}, "d"),
-               ("POST", "/v1/spot-checks", {"json": {**draw, "from": "2030-01-01T00:00+07:00",
-                                                     "to": "2029-01-01T00:00+07:00"}}, "from"),
+               ("POST", "/v1/spot-checks", {"json": {**draw, "from": "2025-01-01T00:00+07:00",
+                                                     "to": "2024-01-01T00:00+07:00"}}, "from"),
                ("POST", "/v1/spot-checks", {"json": {**draw, "seed": "xyz"}}, "seed"),
                ("POST", "/v1/spot-checks", {"json": {**draw, "unit": "TH-99"}}, "unit"),
                ("POST", f"/v1/spot-checks/{check_id}/items/3/outcomes",
@@ -248,7 +249,9 @@ async def test_every_spot_check_endpoint_with_every_role(database, start_service
     views = [(r["actor"], r["target"]) for r in audited if r["action"] in ("spotcheck.view", "export.spotcheck")]
     assert len(views) == len(clear_views)
     assert sorted(a for a, _ in views) == sorted(a for a, _ in clear_views)
-    assert all(r["unit"] == CHECKED for r in audited)
+    assert all(r["unit"] == CHECKED for r in audited if r["action"] != "spotcheck.thresholds")
+    assert [(r["actor"], r["unit"]) for r in audited if r["action"] == "spotcheck.thresholds"] == [
+        (names["province_operator"], "TH-03")]
     assert all(r["clear_pii"] for r in audited if r["action"] == "spotcheck.view")
     # The refused clear requests of those who see the result only are logged too.
     refused = {r["actor"] for r in audited if r["action"] == "spotcheck.refused"}

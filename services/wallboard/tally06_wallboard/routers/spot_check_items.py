@@ -12,9 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from tally06.domain.pii import mask_phone
-from tally06.domain.spot_checks import reserve_count
 from tally06.reports.appendix2 import mask_name
-from tally06.reports.spot_check_writers import write_check_xlsx
 from tally06.store.audit_log import record_export
 from tally06.store.spot_checks import (
     CheckRow,
@@ -37,6 +35,7 @@ from tally06_wallboard.spot_checks import (
     Conflict,
     OutcomeBody,
     check_answer,
+    check_xlsx,
     outcome_vi,
     require_items,
     visible,
@@ -105,9 +104,8 @@ async def post_outcome(check_id: CheckId, rank: Annotated[int, Path(ge=0, le=MAX
                        runtime: Runtime, principal: User) -> SpotOutcomeRecorded:
     async with runtime.pool.acquire() as conn:
         check = await _admitted(runtime, conn, principal, check_id)
-        drawn = min(check.population_size, check.n + reserve_count(check.n))
-        if rank >= drawn:
-            raise InvalidRequest("rank", f"check {check.id} has items 0 to {drawn - 1}")
+        if rank >= check.drawn:
+            raise InvalidRequest("rank", f"check {check.id} has items 0 to {check.drawn - 1}")
         note = (body.note or "").strip() or None
         try:
             result = await record_outcome(conn, check.id, rank, outcome_id=body.id, outcome=body.outcome, note=note,
@@ -140,6 +138,6 @@ async def export_check(check_id: CheckId, runtime: Runtime, principal: User, cle
             people = await contacts(conn, check.id, protector) if protector else None
             await _audit(conn, principal, check, "export.spotcheck", clear, len(rows), f"download:{name}")
     stream = io.BytesIO()
-    write_check_xlsx(check, rows, people, stream)
+    check_xlsx(check, rows, people, stream)
     return Response(stream.getvalue(), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -100,7 +100,7 @@ async def put_thresholds(body: ThresholdsBody, runtime: Runtime, principal: User
         raise Forbidden("role", f"a {principal.role} does not set spot-check thresholds; the province operator does")
     found = await _design(body.thresholds)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await set_thresholds(conn, code, body.thresholds, actor=principal.username)
+        await set_thresholds(conn, code, body.thresholds, actor=principal.username, role=principal.role.value)
     return SpotThresholds(unit=code, upper=body.upper, lower=body.lower, alpha=body.alpha, beta=body.beta,
                           n=found.rule.n, d=found.rule.d)
 
@@ -122,7 +122,7 @@ async def draw(body: DrawBody, runtime: Runtime, principal: User) -> SpotCheck:
                 conn, unit=body.unit, teams=tree.org.teams_under(body.unit), population=body.population,
                 period_from=period_from, period_to=period_to, thresholds=thresholds, rule=rule,
                 seed=bytes.fromhex(body.seed) if body.seed else None, actor=principal.username,
-                marks_figures=body.marks_figures, map_version=tree.map_id)
+                marks_figures=body.marks_figures, map_version=tree.map_id, role=principal.role.value)
         except FieldError as exc:
             raise InvalidRequest(exc.field, exc.message) from exc
     return check_answer(check, tree)
