@@ -6,6 +6,7 @@
 // (claimed | confirmed), asked of the server, which says in its answer what it ranked on.
 
 import { RegistryPanels } from "./registry_panels.js";
+import { SpotPanels } from "./spot_panels.js";
 import { TrendChart } from "./trend.js";
 import * as html from "./views.js";
 
@@ -41,9 +42,11 @@ export class UnitView {
           </div>
         </div>
         <div class="registry" id="registry" data-testid="registry"></div>
+        <div class="spot" id="spot"></div>
       </div>`;
     this.chart = new TrendChart($("trend-canvas"), ctx.tv);
     this.registry = new RegistryPanels($("registry"), code, { tv: ctx.tv });
+    this.spot = new SpotPanels($("spot"), code, { tv: ctx.tv, user: ctx.state.user, i18n: ctx.state.i18n });
   }
 
   async refresh() {
@@ -55,6 +58,7 @@ export class UnitView {
       getJSON(`/v1/units/${code}/trend?days=14`),
       getJSON(`/v1/alerts?unit=${code}&status=open&limit=50`),
       this.registry.refresh(getResponse),
+      this.spot.refresh(getResponse),
     ]);
     return () => this.render(progress, children, trend, alerts);
   }
@@ -75,6 +79,7 @@ export class UnitView {
     $("alerts-title").textContent = i18n.t("alerts");
     $("alerts").innerHTML = html.alertItems(alerts, i18n, tv ? 6 : 20);
     this.registry.render(i18n, progress.unit.name);
+    this.spot.render(i18n, progress);
   }
 
   destroy() {
