@@ -26,8 +26,10 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from tally06.domain.accounts import Role
+from tally06.domain.spot_checks import STATUS_TEXTS, CheckStatus
 from tests.browser.conftest import SCREENSHOTS, Stack, sign_in
 from tests.support.sessions import PASSWORD, bearer, make_user
+from tests.support.spot_check_rows import Item, insert_check
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1600, "height": 1000}
@@ -278,3 +280,23 @@ async def test_the_communes_own_focal_point_sees_no_open_check(stack: Stack, sig
     await page.goto(f"{stack.board}/static/spotcheck.html?id={check_id}")
     await expect(page.get_by_test_id("error")).to_contain_text(f"no spot check {check_id}")
     await expect(page.get_by_test_id("spot-item")).to_have_count(0)
+
+
+async def test_a_failed_check_marks_the_units_row_in_the_ranking(stack: Stack, signed_out_page: Page, clock_now: None):
+    """The district's board ranks its communes; the one whose latest check failed carries the
+    mark (the words of domain.spot_checks.STATUS_TEXTS), the others none."""
+    conn = await asyncpg.connect(stack.database)
+    try:
+        check_id = await insert_check(conn, QUIET_COMMUNE, "failed", dt.datetime.now(dt.UTC),
+                                      [Item(f"{QUIET_COMMUNE}-T1", "CA-X", "not_guided")] * 3 +
+                                      [Item(f"{QUIET_COMMUNE}-T1", "CA-X", "confirmed")] * 5)
+    finally:
+        await conn.close()
+    verifier = await make_user(stack.database, Role.DISTRICT_FOCAL, DISTRICT)
+    page = signed_out_page
+    await sign_in(page, stack.board, verifier)
+    await page.goto(f"{stack.board}/#/unit/{DISTRICT}")
+    mark = page.get_by_test_id(f"spot-mark-{QUIET_COMMUNE}")
+    await expect(mark).to_have_text(STATUS_TEXTS[CheckStatus.FAILED][0])
+    await expect(mark).to_have_attribute("title", f"#{check_id}")
+    await expect(page.locator("[data-testid^=spot-mark-]")).to_have_count(1)

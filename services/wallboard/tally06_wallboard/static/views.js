@@ -109,6 +109,13 @@ function rankingCaption(byCompletion, confirmed) {
   return confirmed ? "rankedByConfirmed" : "rankedByActivated";
 }
 
+// A unit whose latest decided spot check failed (and marks figures): its figures are shown with
+// the mark, as in Appendix I (docs/spot-checks.md).
+function spotMark(e, i18n) {
+  if (!e.spot_check) return "";
+  return ` <span class="badge spot-failed" data-testid="spot-mark-${esc(e.unit.code)}" title="#${esc(String(e.spot_check.id))}">${esc(i18n.t("spotStatus_failed"))}</span>`;
+}
+
 export function rankingRows(ranking, i18n, { limit = Infinity, showParent = false } = {}) {
   if (!ranking.entries.length) return `<p class="empty">${esc(i18n.t("noChildren"))}</p>`;
   const byCompletion = ranking.ranked_by === "completion_pct";
@@ -132,7 +139,7 @@ export function rankingRows(ranking, i18n, { limit = Infinity, showParent = fals
       <td class="score"><div class="bar small"><div class="fill ${rowBand(e)}" style="width:${scoreWidth}%"></div></div>
         <span data-testid="score-${esc(e.unit.code)}">${score}</span></td>
       <td class="today-cell"><span class="ratio"><span data-testid="today-${esc(e.unit.code)}">${i18n.num(e.today.activated)}</span> / ${i18n.num(e.today.target)}</span>${todayBar(e.today, i18n, `today-bar-${e.unit.code}`)}</td>
-      <td class="status">${e.today.behind ? `<span class="badge behind">${esc(i18n.t("behind"))}</span>` : ""}</td>
+      <td class="status">${e.today.behind ? `<span class="badge behind">${esc(i18n.t("behind"))}</span>` : ""}${spotMark(e, i18n)}</td>
     </tr>`;
   });
   const more = ranking.entries.length > limit ? `<p class="more">${esc(i18n.t("moreRows", { n: ranking.entries.length - limit }))}</p>` : "";
