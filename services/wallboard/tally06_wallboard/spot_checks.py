@@ -28,8 +28,8 @@ from tally06.domain.spot_checks import (
 from tally06.store.spot_checks import CheckRow
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest, NotFound, WallboardError
 from tally06_wallboard.hierarchy import Tree
-from tally06_wallboard.schemas import CurvePoint, SpotCheck, SpotEstimate
 from tally06_wallboard.sessions import Principal
+from tally06_wallboard.spot_check_schemas import CurvePoint, SpotCheck, SpotEstimate
 
 MAX_NOTE = 500
 # A check id or a rank past these is unknown anyway; bounded so no input overflows a bigint.
@@ -157,7 +157,7 @@ def check_answer(check: CheckRow, tree: Tree) -> SpotCheck:
         checked=check.checked,
         estimate=SpotEstimate(rate=check.estimate, low=check.ci_low, high=check.ci_high),
         drawn_by=check.drawn_by, drawn_at=check.drawn_at, decided_at=check.decided_at,
-        marks_figures=check.marks_figures)
+        marks_figures=check.marks_figures, tries=check.tries)
 
 
 def outcome_vi(outcome: str | None) -> str | None:

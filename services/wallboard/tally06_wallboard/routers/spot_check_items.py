@@ -28,8 +28,9 @@ from tally06.store.spot_checks import (
 from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest
 from tally06_wallboard.runtime import WallboardRuntime
-from tally06_wallboard.schemas import ErrorBody, SpotCheckItem, SpotCheckItems, SpotOutcomeRecorded, SpotReplay
+from tally06_wallboard.schemas import ErrorBody
 from tally06_wallboard.sessions import Principal
+from tally06_wallboard.spot_check_schemas import SpotCheckItem, SpotCheckItems, SpotOutcomeRecorded, SpotReplay
 from tally06_wallboard.spot_checks import (
     MAX_ID,
     MAX_RANK,

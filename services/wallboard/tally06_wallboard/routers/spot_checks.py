@@ -16,8 +16,9 @@ from tally06.exceptions import FieldError
 from tally06.store.spot_checks import draw_check, get_check, last_decided, list_checks, set_thresholds, thresholds_for
 from tally06_wallboard.deps import Runtime, User
 from tally06_wallboard.exceptions import Forbidden, InvalidRequest
-from tally06_wallboard.schemas import ErrorBody, SpotCheck, SpotDesign, SpotOutcomeWords, SpotThresholds, UnitSpotCheck
+from tally06_wallboard.schemas import ErrorBody
 from tally06_wallboard.scope import default_unit, readable
+from tally06_wallboard.spot_check_schemas import SpotCheck, SpotDesign, SpotOutcomeWords, SpotThresholds, UnitSpotCheck
 from tally06_wallboard.spot_checks import (
     MAX_ID,
     MAX_N,
