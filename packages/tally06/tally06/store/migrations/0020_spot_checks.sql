@@ -20,6 +20,7 @@ CREATE TABLE spot_checks (
     id                bigserial PRIMARY KEY,
     unit              text NOT NULL,
     map_version       integer,            -- the map the unit's teams were taken from
+    teams             text[] NOT NULL,    -- the team codes whose claims made the population (replay reads them again)
     population        text NOT NULL CHECK (population IN ('credited', 'unconfirmed')),
     period_from       timestamptz,
     period_to         timestamptz NOT NULL,
