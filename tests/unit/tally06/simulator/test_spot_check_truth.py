@@ -45,7 +45,7 @@ def truth(events: list[dict], registry: TruthConfig = CLEAN_REGISTRY, **spot: ob
     reg = RegistryTruth(registry, start=START, teams=COMMUNES)
     reg.observe(events)
     found = SpotCheckTruth(SpotTruthConfig(**{"faking_communes": (FAKING,), "faking_commune_share": 0.0,
-                                              **spot}), reg, COMMUNES, key)  # type: ignore[arg-type]
+                                              **spot}), reg, COMMUNES, key)
     found.observe(events)
     return found
 
