@@ -86,9 +86,9 @@ class SpotCheckFeed:
         self.truth.observe(events)
 
     def next_group(self, faking: bool) -> tuple[str, tuple[str, ...]] | None:
-        """The next commune (of the truth's map) to check and its teams: of the faking ones,
-        the one with the most claims not real not checked yet; of the others, one by the seed
-        among those with enough claims."""
+        """The next commune (of the truth's map) to check and its teams: of the faking ones, the
+        demo's named ones first, then the one with the most claims not real, not checked yet; of
+        the others, one by the seed among those with enough claims."""
         groups: dict[str, list[str]] = {}
         for team, commune in self.truth.communes.items():
             groups.setdefault(commune, []).append(team)
@@ -98,8 +98,9 @@ class SpotCheckFeed:
             done.clear()
             return self.next_group(faking)
         if faking:
+            named = self.truth.config.faking_communes
             ranked = sorted(((self.truth.not_real(groups[c]), c) for c in candidates),
-                            key=lambda x: (-x[0][1], x[1]))
+                            key=lambda x: (x[1] not in named, -x[0][1], x[1]))
             found = [c for (claims, _), c in ranked if claims >= MIN_CLAIMS]
         else:
             self.rng.shuffle(candidates)
@@ -227,8 +228,9 @@ async def run_check(database_url: str, feed: SpotCheckFeed, console: Console, *,
 
 async def run_spot_check_feed(feed: SpotCheckFeed, database_url: str, console: Console, *, every_s: float,
                               caught_up: asyncio.Event, stop: asyncio.Event) -> None:
-    """Once the simulator has caught up with now, a check every ``every_s`` seconds, in turn of a
-    faking commune and an honest one; checks run side by side, as two verifiers would."""
+    """Once the simulator has caught up with now, a check of a faking commune and one of an
+    honest commune, then one every ``every_s`` seconds, in turn; checks run side by side, as
+    several verifiers' would."""
     await asyncio.wait([asyncio.ensure_future(caught_up.wait()), asyncio.ensure_future(stop.wait())],
                        return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
@@ -242,15 +244,17 @@ async def run_spot_check_feed(feed: SpotCheckFeed, database_url: str, console: C
     console.print(f"spot checks: a commune drawn every {every_s:g} s, its citizens called by a simulated "
                   "verifier" + (f"\n{line}" if line else ""), soft_wrap=True)
     running: set[asyncio.Task] = set()
-    faking = True
+    # Both kinds at once first, so a demo of a few minutes shows a failed and a passed check.
+    turns = [True, False]
     try:
         while not stop.is_set():
-            # Ingest stamps receipt with the wall clock, which the demo's clock may run behind.
-            task = asyncio.create_task(run_check(database_url, feed, console, faking=faking,
-                                                 now=lambda: dt.datetime.now(dt.UTC), stop=stop))
-            running.add(task)
-            task.add_done_callback(running.discard)
-            faking = not faking
+            for faking in turns:
+                # Ingest stamps receipt with the wall clock, which the demo's clock may run behind.
+                task = asyncio.create_task(run_check(database_url, feed, console, faking=faking,
+                                                     now=lambda: dt.datetime.now(dt.UTC), stop=stop))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            turns = [not turns[-1]]
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), every_s)
     finally:
