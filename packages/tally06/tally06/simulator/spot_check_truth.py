@@ -85,8 +85,6 @@ class Finding:
         return self.outcome, self.note
 
 
-# A claim the simulator never made (an earlier demo's, in a reused home): nobody to call.
-UNKNOWN = Finding(Outcome.UNREACHABLE, UNREACHABLE_AFTER_TRIES)
 
 
 class SpotCheckTruth:
@@ -138,24 +136,34 @@ class SpotCheckTruth:
         """What a verifier finds for the claim that ``officer`` of ``team`` guided the citizen."""
         cccd = self._cccd.get(citizen_key)
         person = self.registry.people.get(cccd) if cccd is not None else None
-        if person is None:
-            return UNKNOWN
         cfg = self.config
+        if person is not None:
+            fate, activated = person.fate, person.activated is not None
+        else:
+            # A claim of an earlier run in a reused home: this run's registry never heard of the
+            # citizen, so their fate is drawn with the registry's shares from the claim alone.
+            fate, activated = self._earlier_fate(citizen_key), True
         rng = random.Random(f"{cfg.seed}:spot:{citizen_key}")
         draw = rng.random()
         no_answers = (UNREACHABLE_AFTER_TRIES if draw < cfg.never_answers
                       else 2 if draw < cfg.never_answers + cfg.third_try
                       else 1 if draw < cfg.never_answers + cfg.third_try + cfg.second_try else 0)
         fake, colleague = rng.random() < cfg.fake_share, rng.random() < cfg.colleague_phone_share
-        if person.fate is Fate.NEVER or (person.fate is None and person.activated is None):
+        if fate is Fate.NEVER or (fate is None and not activated):
             return Finding(Outcome.NOT_ACTIVATED, no_answers, NOTES["never"])
-        if person.fate is Fate.ALREADY_ACTIVE:
+        if fate is Fate.ALREADY_ACTIVE:
             return Finding(Outcome.NOT_GUIDED, no_answers, NOTES["already_active"])
         if fake and self.faker(team, officer):
             if colleague:
                 return Finding(Outcome.NOT_OWN_ACCOUNT, no_answers, NOTES["colleague_phone"])
             return Finding(Outcome.NOT_GUIDED, no_answers, NOTES["not_guided"])
         return Finding(Outcome.CONFIRMED, no_answers)
+
+    def _earlier_fate(self, citizen_key: str) -> Fate:
+        reg, draw = self.registry.config, random.Random(f"{self.config.seed}:earlier:{citizen_key}").random()
+        if draw < reg.never_share:
+            return Fate.NEVER
+        return Fate.ALREADY_ACTIVE if draw < reg.never_share + reg.already_active_share else Fate.CONFIRMED
 
     def claims_of(self, teams: Iterable[str]) -> list[tuple[str, str, str]]:
         """(team, officer, citizen key) of the first claim of every citizen the teams claimed."""

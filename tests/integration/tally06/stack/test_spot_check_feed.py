@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ async def posted(start_service, make_token):
     return start, events
 
 
-def feed(start: dt.datetime, events: list[dict], **spot: float) -> SpotCheckFeed:
+def feed(start: dt.datetime, events: list[dict], **spot: Any) -> SpotCheckFeed:
     registry = RegistryTruth(CLEAN_REGISTRY, start=start, teams=TEAMS)
     config = SpotTruthConfig(faking_communes=(FAKING,), faking_commune_share=0.0, faker_share=1.0, fake_share=1.0,
                              colleague_phone_share=1.0, **spot)

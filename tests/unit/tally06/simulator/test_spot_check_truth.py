@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from typing import Any
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.spot_checks import FAILURES, UNREACHABLE_AFTER_TRIES, Outcome
-from tally06.simulator.registry_truth import RegistryTruth, TruthConfig
+from tally06.simulator.registry_truth import Fate, RegistryTruth, TruthConfig
 from tally06.simulator.spot_check_truth import SpotCheckTruth, SpotTruthConfig
 from tests.support import factories
 
@@ -19,7 +20,7 @@ FAKING, HONEST = "TH-03-C02", "TH-03-C05"
 COMMUNES = {f"{c}-T{i}": c for c in (FAKING, HONEST) for i in (1, 2, 3)}
 CLEAN_REGISTRY = TruthConfig(never_share=0.0, already_active_share=0.0, other_level_share=0.0,
                              backlog_approved_per_team=0, backlog_collected_per_team=0, unclaimed_per_claim=0.0)
-ALWAYS_ANSWER = {"second_try": 0.0, "third_try": 0.0, "never_answers": 0.0}
+ALWAYS_ANSWER: dict[str, Any] = {"second_try": 0.0, "third_try": 0.0, "never_answers": 0.0}
 
 
 def key(cccd: str) -> str:
@@ -41,7 +42,7 @@ def claims(per_team: int) -> list[dict]:
     return events
 
 
-def truth(events: list[dict], registry: TruthConfig = CLEAN_REGISTRY, **spot: object) -> SpotCheckTruth:
+def truth(events: list[dict], registry: TruthConfig = CLEAN_REGISTRY, **spot: Any) -> SpotCheckTruth:
     reg = RegistryTruth(registry, start=START, teams=COMMUNES)
     reg.observe(events)
     found = SpotCheckTruth(SpotTruthConfig(**{"faking_communes": (FAKING,), "faking_commune_share": 0.0,
@@ -65,7 +66,7 @@ def test_only_the_faking_communes_officers_fake_and_the_registry_does_not_see_it
     assert found[HONEST] == [Outcome.CONFIRMED] * 30
     assert found[FAKING] == [Outcome.NOT_OWN_ACCOUNT] * 30
     # An account was activated, on a colleague's phone: the registry confirms every claim.
-    assert all(p.fate.value == "confirmed" for p in t.registry.people.values())
+    assert all(p.fate is Fate.CONFIRMED for p in t.registry.people.values())
     assert t.not_real(t.communes) == (60, 30)
 
 
@@ -104,9 +105,18 @@ def test_calls_nobody_answers_then_the_answer():
     assert [f.answer(t)[0] for t in range(UNREACHABLE_AFTER_TRIES)] == [Outcome.NO_ANSWER] * UNREACHABLE_AFTER_TRIES
 
 
-def test_same_claims_same_findings_in_any_order_and_unknown_claims_reach_nobody():
+def test_same_claims_same_findings_in_any_order():
     events = claims(20)
     a, b = truth(events, TruthConfig()), truth(list(reversed(events)), TruthConfig())
     assert findings(a, events) == findings(b, events)
-    unknown = a.finding("TH-03-C02-T1", officer("TH-03-C02-T1", 1), key(factories.cccd()))
-    assert unknown.outcome is Outcome.UNREACHABLE and not unknown.reachable
+
+
+def test_claims_of_an_earlier_run_get_the_registrys_shares():
+    """A reused home holds claims this run's registry never heard of: they still answer."""
+    events = claims(400)
+    t = truth([], TruthConfig(), faker_share=0.0)
+    found = [t.finding(e["team"], e["officer"], key(e["citizen"]["id_number"])).outcome for e in events]
+    assert found == [t.finding(e["team"], e["officer"], key(e["citizen"]["id_number"])).outcome for e in events]
+    assert 0.07 < found.count(Outcome.NOT_ACTIVATED) / len(found) < 0.13
+    assert 0.02 < found.count(Outcome.NOT_GUIDED) / len(found) < 0.06
+    assert found.count(Outcome.CONFIRMED) + found.count(Outcome.NOT_ACTIVATED) + found.count(Outcome.NOT_GUIDED) == 2400
