@@ -13,6 +13,7 @@ from tally06.cli.org import org_app
 from tally06.cli.pii import pii_app
 from tally06.cli.registry import registry_app
 from tally06.cli.reports import report_app
+from tally06.cli.spot_checks import spotcheck_app
 from tally06.cli.stack_commands import migrate_cmd, rebuild, topics_cmd, up
 from tally06.cli.targets import targets_app
 from tally06.cli.tokens import token_app
@@ -31,6 +32,7 @@ for group, name in ((token_app, "token"), (org_app, "org"), (targets_app, "targe
     app.add_typer(group, name=name)
 app.add_typer(goals_app, name="goals")
 app.add_typer(worklists_app, name="worklists")
+app.add_typer(spotcheck_app, name="spotcheck")
 
 
 def main() -> None:

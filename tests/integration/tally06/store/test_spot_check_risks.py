@@ -26,7 +26,7 @@ from tally06.store.spot_checks import draw_check, record_outcome
 from tests.support import factories
 
 CLAIMS = 100
-DRAWS = 150  # 4 units × 150 draws stay under ~15 s on the shared test machine
+DRAWS = 100  # 4 units × 100 draws: ~7 s on an idle machine, more on the shared one
 # Unit → how many of its claims are fake: clearly bad, at the lower threshold (70 % real), at the
 # upper one (95 % real), and good.
 UNITS = {"TH-03-C01": 40, "TH-03-C02": 30, "TH-03-C03": 5, "TH-03-C04": 3}

@@ -52,13 +52,13 @@ async def store(db, claims: list[dict]) -> list[int]:
     org_map = await load_map(db, 1)
     last = await db.fetchval("SELECT last_seq FROM event_seq")
     taken = {(r["citizen_key"], r["metric"]) for r in await db.fetch("SELECT citizen_key, metric FROM credits")}
-    rows, credits, seqs = [], [], []
+    rows, credit_rows, seqs = [], [], []
     for c in claims:
         last += 1
         credited = (c["citizen"], c["metric"]) not in taken
         taken.add((c["citizen"], c["metric"]))
         if credited:
-            credits.append((c["citizen"], c["metric"], last))
+            credit_rows.append((c["citizen"], c["metric"], last))
         lineage = org_map.lineage(c["team"])
         level = None if c["metric"] == "installed" else int(c["metric"][-1])
         rows.append((last, uuid.uuid4(), "test", 1, "account_activated" if level else "app_installed", level,
@@ -71,7 +71,7 @@ async def store(db, claims: list[dict]) -> list[int]:
             "INSERT INTO events (seq, event_id, content_digest, schema_version, type, level, metric, occurred_at, "
             "day, received_at, province, district, commune, team, officer, citizen_key, credited, fact_key, map_id, "
             "lineage) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)", rows)
-        await db.executemany("INSERT INTO credits (citizen_key, metric, seq) VALUES ($1,$2,$3)", credits)
+        await db.executemany("INSERT INTO credits (citizen_key, metric, seq) VALUES ($1,$2,$3)", credit_rows)
         await db.execute("UPDATE event_seq SET last_seq = $1", last)
     return seqs
 
