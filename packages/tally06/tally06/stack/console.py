@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+from collections.abc import Callable
 
 import asyncpg
 from rich.console import Console
@@ -17,6 +18,7 @@ from tally06.imports.reference import DemoMap
 from tally06.kit.clock import OffsetClock
 from tally06.stack.demo_maps import Reorganisation, mapping_summary, reorganise_demo
 from tally06.stack.registry_feed import RegistryFeed, run_registry_feed
+from tally06.stack.spot_check_feed import SpotCheckFeed, run_spot_check_feed
 from tally06.stack.supervisor import Stack, demo_clock_offset
 from tally06.store.device_tokens import issue_token
 
@@ -137,6 +139,28 @@ def _registry_feed(stack: Stack, clock: OffsetClock, tokens: dict[str, str], *, 
                                  teams=sorted(tokens))
 
 
+def _spot_check_feed(stack: Stack, clock: OffsetClock, tokens: dict[str, str], feed: RegistryFeed | None, *,
+                     seed: int, backfill_hours: float) -> SpotCheckFeed | None:
+    """The demo's spot checks, whose citizens answer as the registry feed's registry says."""
+    if stack.config.spot_check_every <= 0:
+        return None
+    start = feed.truth.start if feed is not None else clock.now() - dt.timedelta(hours=max(0.0, backfill_hours))
+    return SpotCheckFeed.for_demo(stack.env, seed=seed, start=start, teams=sorted(tokens),
+                                  registry=feed.truth if feed is not None else None)
+
+
+def _observers(*feeds: RegistryFeed | SpotCheckFeed | None) -> Callable[[list[dict]], None] | None:
+    """The simulator's ``on_recorded``: every feed hears the events, the registry first."""
+    hearing = [f for f in feeds if f is not None]
+    if not hearing:
+        return None
+
+    def observe(events: list[dict]) -> None:
+        for f in hearing:
+            f.observe(events)
+    return observe
+
+
 async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, speed: float,
                     backfill_hours: float) -> None:
     stop = asyncio.Event()
@@ -186,13 +210,18 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
             console.print(f"simulator: {len(tokens)} team devices, clock {speed:g}× until it reaches now")
             caught_up = asyncio.Event()
             feed = _registry_feed(stack, clock, tokens, seed=seed, backfill_hours=backfill_hours)
+            spot = _spot_check_feed(stack, clock, tokens, feed, seed=seed, backfill_hours=backfill_hours)
             tasks.append(asyncio.create_task(run_simulator(
                 stack.ingest_url, tokens, seed=seed, speed=speed, backfill_hours=backfill_hours,
                 stop=stop, max_events=None, now=clock.now, caught_up=caught_up, org=live.registry if live else None,
-                on_recorded=feed.observe if feed else None)))
+                on_recorded=_observers(feed, spot))))
             if feed is not None:
                 tasks.append(asyncio.create_task(run_registry_feed(
                     feed, stack.database_url, console, every_s=stack.config.registry_every, caught_up=caught_up,
+                    stop=stop)))
+            if spot is not None:
+                tasks.append(asyncio.create_task(run_spot_check_feed(
+                    spot, stack.database_url, console, every_s=stack.config.spot_check_every, caught_up=caught_up,
                     stop=stop)))
             tasks.append(asyncio.create_task(_start_notifier_later(stack, console, caught_up, stop)))
             cfg = stack.config

@@ -37,6 +37,9 @@ def demo_focal_points(org: OrgRegistry) -> list[FocalPointRow]:
 # district): of the district in the 2023 map, of its first commune in the two-tier map.
 OPERATOR = ("tinh", "Trực ban Công an tỉnh", Role.PROVINCE_OPERATOR, PROVINCE_CODE)
 SAMSON_DISTRICT = "TH-03"
+# A commune of Sầm Sơn (2023 code) where some officers fake claims, for the demo's spot checks to
+# find (stack/spot_check_feed.py); simulator/spot_check_truth.py picks a few more by the seed.
+FAKING_COMMUNES = ("TH-03-C02",)
 
 
 def demo_people(org: OrgRegistry) -> list[tuple[str, str, Role, str]]:

@@ -84,6 +84,8 @@ class StackConfig:
     switch_after: float = 30.0
     # Seconds between the demo's registry extracts (stack/registry_feed.py); 0: none.
     registry_every: float = 20.0
+    # Seconds between the demo's spot-check draws (stack/spot_check_feed.py); 0: none.
+    spot_check_every: float = 60.0
     log_json: bool = True
     # "offset:SECONDS" runs every service that reads a clock that far from the wall clock.
     clock: str = "system"
