@@ -224,6 +224,17 @@ async def test_a_verifier_draws_verifies_on_a_phone_and_the_board_shows_the_verd
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "spotcheck-phone.png"), full_page=True)
+        # The check for the file: the clear export (contacts were revealed), with the session's
+        # cookie, an .xlsx whose items sheet names the citizens; the server audits it.
+        export = page.get_by_test_id("spot-export")
+        await expect(export).to_be_visible()
+        href = await export.get_attribute("href")
+        assert href == f"/v1/spot-checks/{check_id}/export.xlsx?clear=true"
+        download = await page.request.get(f"{stack.board}{href}")
+        assert download.ok and (await download.body())[:2] == b"PK"
+        exports = await fetch(stack.database, "SELECT count(*) AS n FROM audit_log WHERE action = 'export.spotcheck' "
+                                              "AND clear_pii AND actor = $1", verifier)
+        assert exports[0]["n"] == 1
         # English, like the other pages.
         await page.get_by_test_id("lang-toggle").tap()
         await expect(verdict.get_by_test_id("spot-verdict-status")).to_have_text("Passed")

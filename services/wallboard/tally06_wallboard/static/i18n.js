@@ -185,6 +185,7 @@ export const STRINGS = {
     spotAfterVerdict: "Đã có kết luận; kết quả ghi thêm vẫn được tính vào ước tính.",
     spotNotFound: "Không mở được đợt kiểm tra: {error}",
     spotBack: "Về bảng theo dõi",
+    spotExport: "Tải Excel để lưu hồ sơ",
     legend: "Màu theo tỷ lệ hoàn thành: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
   en: {
@@ -364,6 +365,7 @@ export const STRINGS = {
     spotAfterVerdict: "Decided; results recorded now still count in the estimate.",
     spotNotFound: "Could not open the check: {error}",
     spotBack: "Back to the board",
+    spotExport: "Download Excel for the file",
     legend: "Colour by completion: ≥ 100 % · ≥ 70 % · ≥ 40 % · < 40 %",
   },
 };

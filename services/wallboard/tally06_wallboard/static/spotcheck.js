@@ -177,6 +177,10 @@ function render() {
   renderHead();
   $("reveal-box").hidden = !state.verifier || state.clear;
   $("reveal").textContent = i18n.t("spotReveal");
+  // The check for the file (audited by the server); in clear once the verifier asked for contacts.
+  $("export").hidden = !state.verifier || !state.items.length;
+  $("export").href = `/v1/spot-checks/${encodeURIComponent(state.id)}/export.xlsx${state.clear ? "?clear=true" : ""}`;
+  $("export").textContent = i18n.t("spotExport");
   $("masked-note").textContent = i18n.t("spotMasked");
   renderItems();
 }
