@@ -203,6 +203,8 @@ async def test_every_spot_check_endpoint_with_every_role(database, start_service
                 {"json": {"id": "not-a-uuid", "outcome": "confirmed"}}, "id"),
                ("POST", f"/v1/spot-checks/{check_id}/items/3/outcomes",
                 {"json": {"id": str(uuid.uuid4()), "outcome": "maybe"}}, "outcome"),
+               ("POST", f"/v1/spot-checks/{check_id}/items/3/outcomes",
+                {"json": {"id": str(uuid.uuid4()), "outcome": "unreachable"}}, "outcome"),
                ("POST", f"/v1/spot-checks/{check_id}/items/99/outcomes",
                 {"json": {"id": str(uuid.uuid4()), "outcome": "confirmed"}}, "rank"),
                ("POST", f"/v1/spot-checks/{check_id}/items/1/outcomes",
@@ -226,6 +228,7 @@ async def test_every_spot_check_endpoint_with_every_role(database, start_service
         assert (design["n"], design["d"]) == (19, 6)  # Valadez's table: 13 of 19
         outcomes = (await call("team_lead", "GET", "/v1/spot-checks/outcomes")).json()
         assert {o["outcome"] for o in outcomes if o["failure"]} == {"not_activated", "not_own_account", "not_guided"}
+        assert "unreachable" not in {o["outcome"] for o in outcomes}  # only tries make it
         # Thresholds: the province operator sets them, others may read.
         answer = await call("district_focal", "PUT", "/v1/spot-checks/thresholds",
                             json={"unit": "TH-03", "upper": 0.8, "lower": 0.5, "alpha": 0.1, "beta": 0.1})

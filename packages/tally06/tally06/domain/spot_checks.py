@@ -62,6 +62,11 @@ class Outcome(enum.StrEnum):
 
 FAILURES = frozenset({Outcome.NOT_ACTIVATED, Outcome.NOT_OWN_ACCOUNT, Outcome.NOT_GUIDED})
 
+# What a verifier records. "Unreachable" is not among them: it is what enough tries that reach
+# nobody amount to, so a hard item cannot be skipped for an easier reserve (which would bias the
+# sample towards the citizens who answer, and fake claims often carry numbers nobody answers).
+RECORDABLE = tuple(o for o in Outcome if o is not Outcome.UNREACHABLE)
+
 
 # The words people read for each outcome: the one home (board, verification page, Excel, CLI).
 OUTCOME_TEXTS: dict[Outcome, tuple[str, str]] = {

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from tally06.domain.pii import CitizenProtector, SealedPii
-from tally06.domain.spot_checks import OUTCOME_TEXTS, CheckStatus, Outcome, Recorded, Verdict, item_outcomes, verdict
+from tally06.domain.spot_checks import (
+    OUTCOME_TEXTS,
+    RECORDABLE,
+    CheckStatus,
+    Outcome,
+    Recorded,
+    Verdict,
+    item_outcomes,
+    verdict,
+)
 from tally06.store.exceptions import SpotCheckConflict, SpotCheckError
 from tally06.store.spot_check_draws import CHECK_COLUMNS, CheckRow, Conn, check_row, get_check
 
@@ -136,6 +145,9 @@ async def record_outcome(conn: asyncpg.Connection, check_id: int, rank: int, *, 
     """Record one outcome for the item at ``rank``, idempotent by ``outcome_id`` (made by the
     client, so a retry after a lost answer records nothing new), and fold the verdict again."""
     outcome = Outcome(outcome)
+    if outcome not in RECORDABLE:
+        raise SpotCheckError("outcome", "unreachable is not recorded: record no_answer for each try; the last "
+                                        "allowed try makes the citizen unreachable and brings in a reserve")
     if note is not None and len(note) > MAX_NOTE:
         raise SpotCheckError("note", f"must be at most {MAX_NOTE} characters")
     async with conn.transaction():

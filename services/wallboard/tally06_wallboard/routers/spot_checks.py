@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 
 from tally06.domain.accounts import Role
 from tally06.domain.lqas import Design, DesignError, Thresholds, design, risks
-from tally06.domain.spot_checks import DEFAULT_THRESHOLDS, OUTCOME_TEXTS, CheckStatus
+from tally06.domain.spot_checks import DEFAULT_THRESHOLDS, OUTCOME_TEXTS, RECORDABLE, CheckStatus
 from tally06.exceptions import FieldError
 from tally06.store.spot_checks import draw_check, get_check, last_decided, list_checks, set_thresholds, thresholds_for
 from tally06_wallboard.deps import Runtime, User
@@ -78,8 +78,8 @@ async def design_of(
 
 @router.get("/v1/spot-checks/outcomes", summary="What a verifier may record for an item, with its words")
 async def outcome_words(_: User) -> list[SpotOutcomeWords]:
-    return [SpotOutcomeWords(outcome=o.value, vi=vi, en=en, final=o.final, failure=o.failure)
-            for o, (vi, en) in OUTCOME_TEXTS.items()]
+    return [SpotOutcomeWords(outcome=o.value, vi=OUTCOME_TEXTS[o][0], en=OUTCOME_TEXTS[o][1], final=o.final,
+                             failure=o.failure) for o in RECORDABLE]
 
 
 @router.get("/v1/spot-checks/thresholds", summary="The thresholds a draw for the unit uses (its own or inherited)")

@@ -21,6 +21,7 @@ from tally06.domain.spot_checks import (
     DEFAULT_THRESHOLDS,
     FAILURES,
     OUTCOME_TEXTS,
+    RECORDABLE,
     STATUS_TEXTS,
     CheckStatus,
     Outcome,
@@ -348,3 +349,8 @@ def test_many_draws_show_the_documented_risks(rate: float, limit_of: str) -> Non
     assert observed <= promised + tolerance
     assert abs(observed - exact) <= tolerance
     assert statuses[CheckStatus.INCONCLUSIVE] / runs < 0.01
+
+
+def test_unreachable_is_what_tries_amount_to_never_a_recorded_outcome():
+    assert Outcome.UNREACHABLE not in RECORDABLE
+    assert set(RECORDABLE) == set(Outcome) - {Outcome.UNREACHABLE}
