@@ -11,7 +11,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from tally06.contract.events import F, local_day
 from tally06.contract.topics import FACTS, PROGRESS
-from tally06.kit.faust_app import errors_stop_the_worker
+from tally06.kit.faust_app import errors_stop_the_worker, waits_out_database_outages
 from tally06.store.projection_lag import read_model_backlog
 from tally06.store.read_model_map import read_model_map, switch_if_due
 from tally06.store.reconciliation import reconcile_step
@@ -88,6 +88,7 @@ def _observe_freshness(batches: list) -> None:
 
 
 @app.timer(interval=settings.epoch_check_s)
+@waits_out_database_outages
 async def follow_broker_epoch() -> None:
     """When the relay found the broker without its log, read the new log from the start.
 
@@ -112,6 +113,7 @@ async def follow_broker_epoch() -> None:
 
 
 @app.timer(interval=settings.map_check_s)
+@waits_out_database_outages
 async def follow_map_in_force() -> None:
     """Bring the read model to the map in force (the switch pauses counting while it re-sums),
     and when it is in another map than before, however it got there (this timer, another
@@ -142,6 +144,7 @@ async def follow_map_in_force() -> None:
 
 
 @app.timer(interval=settings.reconcile_s)
+@waits_out_database_outages
 async def judge_claims() -> None:
     """Judge activation claims against the registry; registry counters go out on the progress
     stream like the others."""
@@ -160,6 +163,7 @@ async def judge_claims() -> None:
 
 
 @app.timer(interval=5.0)
+@waits_out_database_outages
 async def measure_backlog() -> None:
     async with (await runtime.pool()).acquire() as conn:
         BACKLOG.set(await read_model_backlog(conn))

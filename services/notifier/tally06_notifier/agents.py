@@ -6,6 +6,7 @@ import orjson
 import structlog
 
 from tally06.contract.topics import PROGRESS
+from tally06.kit.faust_app import waits_out_database_outages
 from tally06_notifier.app import app, settings
 from tally06_notifier.rules import heard_from
 from tally06_notifier.runtime import Runtime
@@ -27,10 +28,12 @@ async def watch_progress(stream) -> None:  # noqa: ANN001 - Faust's stream type
 
 
 @app.timer(interval=settings.notifier_tick_s)
+@waits_out_database_outages
 async def judge_on_the_clock() -> None:
     await runtime.evaluate()
 
 
 @app.timer(interval=settings.notifier_deliver_s)
+@waits_out_database_outages
 async def deliver() -> None:
     await runtime.deliver()

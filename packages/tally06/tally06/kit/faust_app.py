@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from tally06.kit.service_settings import WorkerSettings
 from tally06.kit.settings import CommonSettings
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
+from tally06.store.database import DATABASE_UNAVAILABLE
 
 
 def make_app(app_id: str, settings: CommonSettings, *, host: str, port: int, offset_reset: str,
@@ -59,6 +61,26 @@ def errors_stop_the_worker() -> Iterator[None]:
     except Exception:  # noqa: BLE001 - whatever crashed the agent, the worker must go
         structlog.get_logger(__name__).exception("agent_crashed_stopping_worker")
         os._exit(70)
+
+
+_DATABASE_AWAY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError)
+
+
+def waits_out_database_outages(fun: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """For a timer that reads or writes PostgreSQL. Faust ends a timer's loop for good when its
+    function raises, so a database restarting (refusing, or "not yet accepting connections") would
+    silently stop the work the timer does (judging claims, following the map, alerting) in a
+    worker that still looks alive. The tick is skipped instead; the next one tries again."""
+
+    @functools.wraps(fun)
+    async def guarded() -> None:
+        try:
+            await fun()
+        except _DATABASE_AWAY as exc:
+            structlog.get_logger(fun.__module__).warning("timer_waits_for_database", timer=fun.__name__,
+                                                        error=repr(exc))
+
+    return guarded
 
 
 def add_health_pages(app: faust.App, check: Callable[[], Awaitable[dict[str, Any]]]) -> None:
