@@ -22,6 +22,11 @@ from tests.support.databases import create_database
 from tests.support.services import LOG_DIR, ServiceProcess
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
+# On Tansu a consumer group's join takes about the session timeout, and a SIGKILLed worker's
+# partitions wait for it too: the production 10 s would cost each worker start 6 s and each
+# kill 20 s. A test's ``extra`` settings still win over these.
+FAST_CONSUMER_GROUP = {"TALLY06_SESSION_TIMEOUT_S": "3", "TALLY06_REBALANCE_TIMEOUT_S": "2",
+                       "TALLY06_HEARTBEAT_INTERVAL_S": "0.3"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -105,6 +110,7 @@ def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         **TEST_KEYS,
+        **FAST_CONSUMER_GROUP,
         "DATABASE_URL": database,
         "KAFKA_BOOTSTRAP": bootstrap,
         "TALLY06_LOG_LEVEL": "INFO",
