@@ -19,14 +19,9 @@ from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.stack.embedded.tansu import EmbeddedTansu
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
-from tests.support.services import LOG_DIR, ServiceProcess
+from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, ServiceProcess
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
-# On Tansu a consumer group's join takes about the session timeout, and a SIGKILLed worker's
-# partitions wait for it too: the production 10 s would cost each worker start 6 s and each
-# kill 20 s. A test's ``extra`` settings still win over these.
-FAST_CONSUMER_GROUP = {"TALLY06_SESSION_TIMEOUT_S": "3", "TALLY06_REBALANCE_TIMEOUT_S": "2",
-                       "TALLY06_HEARTBEAT_INTERVAL_S": "0.3"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -110,7 +105,7 @@ def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         **TEST_KEYS,
-        **FAST_CONSUMER_GROUP,
+        **FAST_CONSUMER_GROUP,  # a test's ``extra`` settings still win over these
         "DATABASE_URL": database,
         "KAFKA_BOOTSTRAP": bootstrap,
         "TALLY06_LOG_LEVEL": "INFO",
