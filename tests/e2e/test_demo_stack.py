@@ -26,14 +26,14 @@ from tally06.store.device_tokens import issue_token
 from tally06.store.users import create_user
 from tests.support import factories
 from tests.support.kafka import read_facts
-from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR
+from tests.support.services import LOG_DIR
 
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
     env.pop("TALLY06_HMAC_KEY", None)
     env.pop("TALLY06_PII_KEYS", None)
-    return {**env, **FAST_CONSUMER_GROUP}
+    return env
 
 
 def _launch(tmp_path, *options: str, backfill_hours: int = 10,
