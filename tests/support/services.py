@@ -75,10 +75,28 @@ class ServiceProcess:
             self.process.wait(10)
 
     def stop(self, timeout_s: float = 15) -> int | None:
+        self.ask_to_stop()
+        return self.wait_stopped(timeout_s)
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM: the service's shutdown code runs."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout_s: float = 15) -> int | None:
+        """Waits for a service asked to stop; SIGKILL if it does not within ``timeout_s``."""
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.kill()
         return self.process.returncode if self.process else None
+
+
+def stop_all(processes: list[ServiceProcess], timeout_s: float = 15) -> None:
+    """Every process shuts down at once (cleanly, by SIGTERM): a test's teardown waits for the
+    slowest one, not for their sum."""
+    for proc in processes:
+        proc.ask_to_stop()
+    for proc in processes:
+        proc.wait_stopped(timeout_s)
