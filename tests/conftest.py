@@ -19,7 +19,7 @@ from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.stack.embedded.tansu import EmbeddedTansu
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
-from tests.support.services import LOG_DIR, ServiceProcess
+from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, ServiceProcess, stop_all
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
 
@@ -105,6 +105,7 @@ def service_env(database: str, bootstrap: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         **TEST_KEYS,
+        **FAST_CONSUMER_GROUP,  # a test's ``extra`` settings still win over these
         "DATABASE_URL": database,
         "KAFKA_BOOTSTRAP": bootstrap,
         "TALLY06_LOG_LEVEL": "INFO",
@@ -137,8 +138,7 @@ def start_service(database: str, broker: EmbeddedTansu) -> Iterator[Callable[...
         return proc.start(ready_path="/readyz" if ready and port else None, timeout_s=60)
 
     yield start
-    for proc in started:
-        proc.stop()
+    stop_all(started)
 
 
 @pytest.fixture(scope="session")

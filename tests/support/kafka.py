@@ -30,8 +30,10 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s:
 
 async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[ConsumerRecord]:
     """Every record of a topic (with its partition and offset), until nothing new arrives."""
+    # Tansu holds a fetch for the whole fetch_max_wait_ms even when data is there (aiokafka's
+    # default 500 ms): every round of a read would wait that long.
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+                                auto_offset_reset="earliest", fetch_max_wait_ms=100)
     await consumer.start()
     try:
         await consumer.topics()  # fetches fresh metadata

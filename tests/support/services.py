@@ -14,6 +14,13 @@ import httpx
 
 LOG_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "logs"
 
+# The Faust workers' consumer-group timing for tests. On Tansu a group's join takes about the
+# session timeout, and a SIGKILLed worker's partitions wait for it as well: the production
+# 10 s (tally06.kit.service_settings.WorkerSettings) costs each worker start 6 s and each kill
+# 20 s. 3 s is still ten heartbeats, so a busy test machine does not drop a live worker.
+FAST_CONSUMER_GROUP = {"TALLY06_SESSION_TIMEOUT_S": "3", "TALLY06_REBALANCE_TIMEOUT_S": "2",
+                       "TALLY06_HEARTBEAT_INTERVAL_S": "0.3"}
+
 
 @dataclass
 class ServiceProcess:
@@ -68,10 +75,28 @@ class ServiceProcess:
             self.process.wait(10)
 
     def stop(self, timeout_s: float = 15) -> int | None:
+        self.ask_to_stop()
+        return self.wait_stopped(timeout_s)
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM: the service's shutdown code runs."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout_s: float = 15) -> int | None:
+        """Waits for a service asked to stop; SIGKILL if it does not within ``timeout_s``."""
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.kill()
         return self.process.returncode if self.process else None
+
+
+def stop_all(processes: list[ServiceProcess], timeout_s: float = 15) -> None:
+    """Every process shuts down at once (cleanly, by SIGTERM): a test's teardown waits for the
+    slowest one, not for their sum."""
+    for proc in processes:
+        proc.ask_to_stop()
+    for proc in processes:
+        proc.wait_stopped(timeout_s)
