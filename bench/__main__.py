@@ -26,6 +26,9 @@ from bench.registry_import import describe as describe_registry
 from bench.registry_import import run_registry_import
 from bench.reorg import run_reorg
 from bench.replay import run_replay
+from bench.spot_checks import FULL_CLAIMS as SPOT_CLAIMS
+from bench.spot_checks import describe as describe_spot_checks
+from bench.spot_checks import run_spot_checks
 
 app = typer.Typer(add_completion=False)
 RESULTS = Path(__file__).parent / "results"
@@ -50,6 +53,7 @@ def main(
     peer: bool = typer.Option(True, help="run the Quix Streams peer"),
     registry_rows: int = typer.Option(3_000_000, help="rows of the registry extract imported (3,000,000: a "
                                                       "province's full extract, the size the goal is set for)"),
+    spot_claims: int = typer.Option(SPOT_CLAIMS, help="credited claims of the province a spot check is drawn from"),
     wait_quiet: float = typer.Option(0.0, help="on a shared machine: wait up to this many minutes "
                                                "for other processes to leave the cores alone"),
 ) -> None:
@@ -95,6 +99,9 @@ def main(
         ingest = section("ingest", run_ingest(bench, seconds=ingest_seconds))
         console.print(f"registry extract: {registry_rows:,} rows imported, again, and a daily delta …")
         registry = section("registry", _registry(bench, registry_rows))
+        console.print(f"spot checks: draws from {spot_claims:,} credited claims and from a commune's, two verifiers "
+                      "recording outcomes at once …")
+        spot_checks = section("spot_checks", _spot_checks(bench, spot_claims))
         bench.restart_broker()  # the freshness stack must not read the ingest run's facts
         sustained = ingest["batch100"]["eps"]
         loads = {"load20": 0.2 * sustained, "load80": 0.8 * sustained}
@@ -103,6 +110,7 @@ def main(
         fresh = section("freshness", measure_freshness(bench, loads=loads, seconds=fresh_seconds))
     result = assemble(events, replay, rebuilt, reorg, ingest, fresh, time.perf_counter() - began)
     result["registry_import"] = registry
+    result["spot_checks"] = spot_checks
     result["machine"]["other_processes_cores"] = {k: v for k, v in foreign.sections.items() if k != "before"}
     disturbed = [f"{name} ({cores:.2f} cores)" for name, cores in result["machine"]["other_processes_cores"].items()
                  if cores > FOREIGN_WARN_CORES]
@@ -111,6 +119,8 @@ def main(
                                + "; those figures are not the machine's")
     console.print(table(result))
     for line in describe_registry(registry):
+        console.print(line)
+    for line in describe_spot_checks(spot_checks):
         console.print(line)
     for line in result["notes"]:
         console.print(f"note: {line}")
@@ -121,6 +131,10 @@ def main(
 
 async def _registry(bench: Bench, rows: int) -> dict[str, Any]:
     return await run_registry_import(await bench.fresh_database(), rows, bench.workdir)
+
+
+async def _spot_checks(bench: Bench, claims: int) -> dict[str, Any]:
+    return await run_spot_checks(await bench.fresh_database(), claims)
 
 
 def assemble(events: int, replay: dict[str, Any], rebuilt: dict[str, Any], reorg: dict[str, Any],
