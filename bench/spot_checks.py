@@ -83,7 +83,8 @@ def _rows(claims: int, commune_claims: int, teams: list[Lineage], commune_teams:
     seq = 0
     for i in range(claims):
         team = commune_teams[i % len(commune_teams)] if i < commune_claims else others[i % len(others)]
-        kinds = [("account_activated", 1 + (i % 3 == 0), True, _RECEIVED)]
+        kinds: list[tuple[str, int | None, bool, dt.datetime]] = [("account_activated", 1 + (i % 3 == 0), True,
+                                                                  _RECEIVED)]
         if i % _NOISE_EVERY == 0:
             kinds += [("account_activated", 1, False, _RECEIVED), ("app_installed", None, True, _RECEIVED),
                       ("account_activated", 2, True, _LATE)]
