@@ -211,14 +211,14 @@ async def draw_check(
                                      period_to=period_to)
         if not seqs:
             raise SpotCheckError("unit", f"no {words} claims of {unit} in the period")
-        drawn = draw(seed, seqs, made.rule)
+        drawn, digest = draw(seed, seqs, made.rule), population_digest(seqs)
         check_id = await conn.fetchval(
             "INSERT INTO spot_checks (unit, map_version, teams, population, period_from, period_to, seed, "
             "population_seqs, population_digest, population_size, n, d, upper, lower, alpha, beta, alpha_actual, "
             "beta_actual, rule_given, tries, marks_figures, drawn_by) "
             "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id",
             unit, map_version, sorted(teams), population.value, period_from, period_to, seed, seqs,
-            population_digest(seqs), len(seqs), made.rule.n, made.rule.d, t.upper, t.lower, t.alpha, t.beta,
+            digest, len(seqs), made.rule.n, made.rule.d, t.upper, t.lower, t.alpha, t.beta,
             made.alpha, made.beta, rule is not None, tries, marks_figures, actor)
         # Copied from the event store in draw order: rank 0 is the first drawn.
         await conn.execute(
@@ -232,7 +232,7 @@ async def draw_check(
             summary=f"spot check {check_id} of {unit}: {len(drawn)} of {len(seqs)} {words} claims drawn "
                     f"(n={made.rule.n}, d={made.rule.d}{', rule given' if rule is not None else ''})",
             detail={"check_id": check_id, "population": population.value, "n": made.rule.n, "d": made.rule.d,
-                    "population_size": len(seqs), "population_digest": population_digest(seqs),
+                    "population_size": len(seqs), "population_digest": digest,
                     "seed": seed.hex(), "map_version": map_version})
         found = await get_check(conn, check_id)
     assert found is not None
