@@ -29,6 +29,7 @@ from tally06.domain.spot_checks import (
     OUTCOME_TEXTS,
     STATUS_TEXTS,
     VERIFIER_ROLES,
+    AuditAction,
     CheckStatus,
     Outcome,
     Population,
@@ -161,7 +162,7 @@ def _protector(clear: bool) -> CitizenProtector | None:
 
 
 async def _read(conn: asyncpg.Connection, check_id: int, *, clear: bool, actor: str | None, role: Role,
-                action: str, target: str, protector: CitizenProtector | None,
+                action: AuditAction, target: str, protector: CitizenProtector | None,
                 ) -> tuple[CheckRow, list[ItemRow], dict[int, Contact] | None]:
     """The check, its items and (with the keys) its citizens, with the audit entry of a clear read
     or of any export in the same transaction; a clear read by a role that may not is refused and
@@ -170,14 +171,14 @@ async def _read(conn: asyncpg.Connection, check_id: int, *, clear: bool, actor: 
     if check is None:
         fail(f"there is no spot check {check_id}")
     if clear and role not in CLEAR_PII_ROLES:
-        await record_export(conn, actor=actor_name(actor), role=role.value, action=f"{action}.refused",
+        await record_export(conn, actor=actor_name(actor), role=role.value, action=action.refused,
                             unit=check.unit, period_from=check.period_from, period_to=check.period_to,
                             clear_pii=True, row_count=0, target=target, detail={"check_id": check_id})
         fail(f"role {role.value!r} may not see clear personal data (refused and logged)", 3)
     async with conn.transaction():
         listed = await items(conn, check_id)
         found = await contacts(conn, check_id, protector) if protector is not None else None
-        if clear or action.startswith("export"):
+        if clear or action is AuditAction.EXPORT:
             await record_export(conn, actor=actor_name(actor), role=role.value, action=action, unit=check.unit,
                                 period_from=check.period_from, period_to=check.period_to, clear_pii=clear,
                                 row_count=len(listed), target=target, detail={"check_id": check_id})
@@ -190,7 +191,7 @@ def show_cmd(check_id: CheckArg, clear: ClearOption = False, actor: ActorOption 
     """A check and its items in draw order; names and phones masked unless --clear."""
     protector = _protector(clear)
     check, listed, found = on_db(lambda conn: _read(conn, check_id, clear=clear, actor=actor, role=role,
-                                                    action="spotcheck.view", target=f"spot_check:{check_id}",
+                                                    action=AuditAction.VIEW, target=f"spot_check:{check_id}",
                                                     protector=protector))
     _print_check(check)
     table = Table("rank", "", "team", "officer", "level", "occurred", "name", "phone", "outcome", "tries", "note",
@@ -262,7 +263,7 @@ def export_cmd(check_id: CheckArg,
         fail(f"--out must end in .xlsx, not {out.suffix or '(nothing)'}")
     protector = _protector(clear)
     check, listed, found = on_db(lambda conn: _read(conn, check_id, clear=clear, actor=actor, role=role,
-                                                    action="export.spot_check", target=str(out.resolve()),
+                                                    action=AuditAction.EXPORT, target=str(out.resolve()),
                                                     protector=protector))
     write_check_xlsx(check, listed, found, out, clear=clear)
     console.print(f"check {check_id} of {check.unit}: {len(listed)} items, "

@@ -95,6 +95,22 @@ STATUS_TEXTS: dict[CheckStatus, tuple[str, str]] = {
 }
 
 
+class AuditAction(enum.StrEnum):
+    """The audit log's names for what is done with spot checks (CLI and API write the same)."""
+
+    DRAW = "spotcheck.draw"
+    THRESHOLDS = "spotcheck.thresholds"
+    VIEW = "spotcheck.view"  # the sampled citizens' names and phones shown in clear
+    VIEW_REFUSED = "spotcheck.view.refused"
+    EXPORT = "export.spotcheck"
+    EXPORT_REFUSED = "export.spotcheck.refused"
+
+    @property
+    def refused(self) -> AuditAction:
+        """The entry of the same request refused (a clear read by a role that may not)."""
+        return AuditAction(f"{self.value}.refused")
+
+
 # Who runs spot checks: the district and provincial police, the roles that may see citizens'
 # data in clear. They see a check of a unit strictly below their own; the province operator also
 # checks the province as a whole. Nobody attached to the checked unit or below it sees an open

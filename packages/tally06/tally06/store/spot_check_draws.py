@@ -23,6 +23,7 @@ from tally06.domain.metrics import ACTIVATED
 from tally06.domain.spot_checks import (
     DEFAULT_THRESHOLDS,
     UNREACHABLE_AFTER_TRIES,
+    AuditAction,
     CheckStatus,
     Population,
     draw,
@@ -151,7 +152,7 @@ async def set_thresholds(conn: asyncpg.Connection, unit: str, thresholds: Thresh
             "ON CONFLICT (unit) DO UPDATE SET upper = $2, lower = $3, alpha = $4, beta = $5, set_by = $6, "
             "set_at = now()", unit, t.upper, t.lower, t.alpha, t.beta, actor)
         await record_change(
-            conn, actor=actor, role=role, action="spotcheck.thresholds", target=unit, unit=unit,
+            conn, actor=actor, role=role, action=AuditAction.THRESHOLDS, target=unit, unit=unit,
             summary=f"spot-check thresholds of {unit}: upper {t.upper}, lower {t.lower}, alpha {t.alpha}, "
                     f"beta {t.beta} → n={made.rule.n}, d={made.rule.d}",
             detail={"upper": t.upper, "lower": t.lower, "alpha": t.alpha, "beta": t.beta,
@@ -227,7 +228,7 @@ async def draw_check(
             "FROM unnest($2::bigint[]) WITH ORDINALITY AS d(seq, rank) JOIN events e ON e.seq = d.seq",
             check_id, drawn)
         await record_change(
-            conn, actor=actor, role=role, action="spotcheck.draw", target=f"spot_check:{check_id}", unit=unit,
+            conn, actor=actor, role=role, action=AuditAction.DRAW, target=f"spot_check:{check_id}", unit=unit,
             row_count=len(drawn), period_from=period_from, period_to=period_to,
             summary=f"spot check {check_id} of {unit}: {len(drawn)} of {len(seqs)} {words} claims drawn "
                     f"(n={made.rule.n}, d={made.rule.d}{', rule given' if rule is not None else ''})",

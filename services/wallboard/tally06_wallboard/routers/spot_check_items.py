@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from tally06.domain.pii import mask_phone
+from tally06.domain.spot_checks import AuditAction
 from tally06.reports.appendix2 import mask_name
 from tally06.reports.spot_check_writers import write_check_xlsx
 from tally06.store.audit_log import record_export
@@ -59,7 +60,7 @@ async def _audit(conn: asyncpg.Connection, principal: Principal, check: CheckRow
 
 
 async def _admitted(runtime: WallboardRuntime, conn: asyncpg.Connection, principal: Principal, check_id: int,
-                    clear: bool = False) -> CheckRow:
+                    clear: bool = False, asked: AuditAction = AuditAction.VIEW) -> CheckRow:
     """The check, if the user may work its items: 404 when they may not know it exists, 403
     (a clear request logged) when they see its result only."""
     tree = runtime.reports.tree()
@@ -68,7 +69,7 @@ async def _admitted(runtime: WallboardRuntime, conn: asyncpg.Connection, princip
         require_items(principal, tree, check)
     except Forbidden:
         if clear:
-            await _audit(conn, principal, check, "spotcheck.refused", True, 0, f"spotcheck:{check.id}")
+            await _audit(conn, principal, check, asked.refused, True, 0, f"spotcheck:{check.id}")
         raise
     return check
 
@@ -83,7 +84,7 @@ async def check_items(check_id: CheckId, runtime: Runtime, principal: User, clea
             rows = await items(conn, check.id)
             people = await contacts(conn, check.id, protector)
             if clear:
-                await _audit(conn, principal, check, "spotcheck.view", True, len(rows), f"spotcheck:{check.id}")
+                await _audit(conn, principal, check, AuditAction.VIEW, True, len(rows), f"spotcheck:{check.id}")
     found = []
     for row in rows:
         person = people.get(row.rank)
@@ -131,13 +132,13 @@ async def replay_check(check_id: CheckId, runtime: Runtime, principal: User) -> 
             responses={200: {"content": {XLSX: {}}}})
 async def export_check(check_id: CheckId, runtime: Runtime, principal: User, clear: Clear = False) -> Response:
     async with runtime.pool.acquire() as conn:
-        check = await _admitted(runtime, conn, principal, check_id, clear)
+        check = await _admitted(runtime, conn, principal, check_id, clear, AuditAction.EXPORT)
         protector = runtime.protector()
         name = f"kiem-tra-xac-suat_{check.id}_{check.unit}_{runtime.clock.now():%Y%m%dT%H%M}.xlsx"
         async with conn.transaction():
             rows = await items(conn, check.id)
             people = await contacts(conn, check.id, protector)
-            await _audit(conn, principal, check, "export.spotcheck", clear, len(rows), f"download:{name}")
+            await _audit(conn, principal, check, AuditAction.EXPORT, clear, len(rows), f"download:{name}")
     stream = io.BytesIO()
     unit = runtime.reports.tree().get(check.unit)
     write_check_xlsx(check, rows, people, stream, clear=clear, unit_name=unit.name if unit else None)

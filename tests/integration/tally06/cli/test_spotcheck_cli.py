@@ -117,6 +117,6 @@ async def test_draw_show_record_replay_export(database, db, tmp_path):
     assert first[8] == first_phone[:3] + "****" + first_phone[-3:]
     assert first[9] == "Cán bộ được ghi không hướng dẫn" and first[12] == "verifier-a"
     entry = await db.fetchrow("SELECT action, clear_pii, unit, period_to FROM audit_log "
-                              "WHERE action = 'export.spot_check'")
+                              "WHERE action = 'export.spotcheck'")
     assert (entry["clear_pii"], entry["unit"]) == (False, UNIT)
     assert entry["period_to"] == dt.datetime(2024, 10, 31, 17, tzinfo=LOCAL_TZ)
