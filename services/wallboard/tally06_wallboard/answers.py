@@ -49,10 +49,10 @@ class Reports:
     clock: Clock
     plan: Plan
 
-    def unit(self, code: str, tree: Tree | None = None) -> Unit:
+    def unit(self, code: str, tree: Tree | None = None, field: str = "code") -> Unit:
         unit = (tree or self.tree()).get(code)
         if unit is None:
-            raise NotFound("code", f"{code!r} is not a known unit")
+            raise NotFound(field, f"{code!r} is not a known unit")
         return unit
 
     async def _targets(self, tree: Tree, now: dt.datetime) -> tuple[

@@ -10,7 +10,7 @@ from tally06_wallboard.sessions import Principal
 
 def readable(reports: Reports, principal: Principal, code: str, field: str = "code") -> None:
     """404 for a unit nobody knows, 403 for one outside the user's units."""
-    reports.unit(code)
+    reports.unit(code, field=field)
     principal.require_read(reports.tree(), code, field)
 
 

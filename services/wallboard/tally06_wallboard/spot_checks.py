@@ -103,13 +103,6 @@ class ThresholdsBody(BaseModel):
         return Thresholds(self.upper, self.lower, self.alpha, self.beta)
 
 
-def known(tree: Tree, principal: Principal, code: str, field: str) -> None:
-    """404 naming ``field`` for a unit the live map does not have, 403 for one outside the user's."""
-    if tree.get(code) is None:
-        raise NotFound(field, f"{code!r} is not a known unit")
-    principal.require_read(tree, code, field)
-
-
 def chain(tree: Tree, unit: str) -> list[str]:
     """The unit, then each unit above it; a unit the live map no longer has stands alone."""
     return [u.code for u in reversed(tree.path(unit))] or [unit]

@@ -28,7 +28,6 @@ from tally06_wallboard.spot_checks import (
     check_answer,
     curve,
     explicit_rule,
-    known,
     period,
     require_drawer,
     sees_check,
@@ -85,7 +84,7 @@ async def outcome_words(_: User) -> list[SpotOutcomeWords]:
 @router.get("/v1/spot-checks/thresholds", summary="The thresholds a draw for the unit uses (its own or inherited)")
 async def get_thresholds(runtime: Runtime, principal: User, unit: Unit = None) -> SpotThresholds:
     code = default_unit(principal, unit)
-    known(runtime.reports.tree(), principal, code, "unit")
+    readable(runtime.reports, principal, code, "unit")
     async with runtime.pool.acquire() as conn:
         thresholds = await thresholds_for(conn, chain(runtime.reports.tree(), code))
     found = await _design(thresholds)
@@ -96,7 +95,7 @@ async def get_thresholds(runtime: Runtime, principal: User, unit: Unit = None) -
 @router.put("/v1/spot-checks/thresholds", summary="Set the thresholds of a unit and below (province operator)")
 async def put_thresholds(body: ThresholdsBody, runtime: Runtime, principal: User) -> SpotThresholds:
     code = default_unit(principal, body.unit)
-    known(runtime.reports.tree(), principal, code, "unit")
+    readable(runtime.reports, principal, code, "unit")
     if principal.role is not Role.PROVINCE_OPERATOR:
         raise Forbidden("role", f"a {principal.role} does not set spot-check thresholds; the province operator does")
     found = await _design(body.thresholds)
@@ -110,7 +109,7 @@ async def put_thresholds(body: ThresholdsBody, runtime: Runtime, principal: User
              responses={201: {"model": SpotCheck}})
 async def draw(body: DrawBody, runtime: Runtime, principal: User) -> SpotCheck:
     tree = runtime.reports.tree()
-    known(tree, principal, body.unit, "unit")
+    readable(runtime.reports, principal, body.unit, "unit")
     require_drawer(principal, tree, body.unit)
     rule = body.rule
     period_from, period_to = period(body, runtime.clock.now())
@@ -135,7 +134,7 @@ async def checks(
     status: Annotated[list[CheckStatus] | None, Query(max_length=4, description="only these; default all")] = None,
 ) -> list[SpotCheck]:
     code = default_unit(principal, unit)
-    known(runtime.reports.tree(), principal, code, "unit")
+    readable(runtime.reports, principal, code, "unit")
     tree = runtime.reports.tree()
     async with runtime.pool.acquire() as conn:
         found = await list_checks(conn, tree.subtree(code), statuses=status or None)
