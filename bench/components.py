@@ -1,4 +1,5 @@
-"""Real components for a benchmark run: embedded PostgreSQL, the Tansu broker, service processes."""
+"""Real components for a benchmark run: embedded PostgreSQL, Apache Kafka (one KRaft node with its
+log on disk), service processes."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import httpx
 from tally06.domain.pii import new_key
 from tally06.kit.ports import free_port
 from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.kafka import EmbeddedKafka
 from tally06.stack.embedded.postgres import EmbeddedPostgres
-from tally06.stack.embedded.tansu import EmbeddedTansu
 from tests.support.databases import create_database
 
 KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"b1:{new_key()}"}
@@ -28,7 +29,7 @@ KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"b1:{new_key()}"}
 @dataclass
 class Bench:
     pg: EmbeddedPostgres
-    broker: EmbeddedTansu
+    broker: EmbeddedKafka
     workdir: Path
 
     async def fresh_database(self) -> str:
@@ -54,8 +55,9 @@ class Bench:
         return {name: proc.pid for name, proc in pids.items() if proc is not None}
 
     def restart_broker(self) -> None:
-        """An empty broker (Tansu keeps its log in memory) with the project's topics."""
-        self.broker.restart()
+        """An empty broker (its log wiped, as a cluster rebuilt empty) with the project's topics."""
+        self.broker.wipe()
+        self.broker.start()
         asyncio.run(ensure_topics(self.broker.bootstrap))
 
 
@@ -145,7 +147,7 @@ def bench_components() -> Iterator[Bench]:
     with tempfile.TemporaryDirectory(prefix="tally06-bench-") as tmp:
         workdir = Path(tmp)
         pg = EmbeddedPostgres(workdir / "pg", free_port())
-        broker = EmbeddedTansu(free_port(), log_path=workdir / "tansu.log")
+        broker = EmbeddedKafka(free_port(), workdir / "kafka", controller_port=free_port())
         pg.start()
         broker.start()
         asyncio.run(ensure_topics(broker.bootstrap))

@@ -15,10 +15,11 @@ import pytest
 from tally06.domain.pii import new_key
 from tally06.kit.ports import free_port
 from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.kafka import EmbeddedKafka
 from tally06.stack.embedded.postgres import EmbeddedPostgres
-from tally06.stack.embedded.tansu import EmbeddedTansu
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
+from tests.support.kafka import forget_topics
 from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, ServiceProcess, stop_all
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
@@ -50,26 +51,43 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+def kafka_node(path: Path) -> EmbeddedKafka:
+    """A single-node Apache Kafka with its log under ``path``."""
+    return EmbeddedKafka(free_port(), path, controller_port=free_port())
+
+
 @pytest.fixture(scope="session")
-def broker() -> Iterator[EmbeddedTansu]:
-    tansu = EmbeddedTansu(free_port())
-    tansu.start()
-    asyncio.run(ensure_topics(tansu.bootstrap))
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedKafka]:
+    """The broker most tests share: the contract's topics, read by every test's services."""
+    kafka = kafka_node(tmp_path_factory.mktemp("kafka"))
+    kafka.start()
+    asyncio.run(ensure_topics(kafka.bootstrap))
     try:
-        yield tansu
+        yield kafka
     finally:
-        tansu.stop()
+        kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def spare_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedKafka]:
+    kafka = kafka_node(tmp_path_factory.mktemp("spare-kafka"))
+    try:
+        yield kafka
+    finally:
+        kafka.stop()
 
 
 @pytest.fixture
-def own_broker() -> Iterator[EmbeddedTansu]:
-    """A broker of the test's own, for tests that stop or restart it."""
-    tansu = EmbeddedTansu(free_port())
-    tansu.start()
-    try:
-        yield tansu
-    finally:
-        tansu.stop()
+def own_broker(spare_broker: EmbeddedKafka) -> EmbeddedKafka:
+    """A broker with no topics, for the test alone: it may kill, restart or wipe it.
+
+    One JVM serves these tests in turn (a Kafka start costs seconds); each gets it running and
+    without topics, so without messages and committed offsets either (Kafka drops a deleted
+    topic's offsets).
+    """
+    spare_broker.start()
+    asyncio.run(forget_topics(spare_broker.bootstrap))
+    return spare_broker
 
 
 @pytest.fixture
@@ -123,7 +141,7 @@ SERVICES = {
 
 
 @pytest.fixture
-def start_service(database: str, broker: EmbeddedTansu) -> Iterator[Callable[..., ServiceProcess]]:
+def start_service(database: str, broker: EmbeddedKafka) -> Iterator[Callable[..., ServiceProcess]]:
     """Start a service process against this test's database (and a broker); stopped after."""
     started: list[ServiceProcess] = []
 

@@ -27,11 +27,10 @@ from tally06.domain.targets import CampaignTarget, DailyTarget
 from tally06.imports.reference import PLAN70_START, appendix1_targets
 from tally06.kit.ports import free_port
 from tally06.simulator.plan import demo_daily_targets
-from tally06.stack.embedded.tansu import EmbeddedTansu
 from tally06.store.device_tokens import issue_token
 from tally06.store.targets import save_campaign_targets, save_daily_targets
 from tests.browser.chromium import LAUNCH_ARGS, ensure_chromium
-from tests.conftest import SERVICES, service_env
+from tests.conftest import SERVICES, kafka_node, service_env
 from tests.support import factories, ground_truth, national_map
 from tests.support.databases import create_database
 from tests.support.services import ServiceProcess
@@ -201,8 +200,8 @@ async def _services(database: str, today: dt.date, tmp_path_factory: pytest.Temp
                            "TALLY06_CAMPAIGN_DEADLINE": (today + dt.timedelta(days=60)).isoformat()}}
     services: dict[str, ServiceProcess] = {}
     # A broker of its own: an aggregator counts every fact on its topic, other tests' included.
-    broker = EmbeddedTansu(free_port())
-    broker.start()
+    broker = kafka_node(tmp_path_factory.mktemp("kafka"))
+    await asyncio.to_thread(broker.start)
     for name in ("ingest", "relay", "aggregator", "wallboard"):
         module, port_setting = SERVICES[name]
         port = free_port()
@@ -214,7 +213,7 @@ async def _services(database: str, today: dt.date, tmp_path_factory: pytest.Temp
     finally:
         for service in services.values():
             service.stop()
-        broker.stop()
+        await asyncio.to_thread(broker.stop)
 
 
 @pytest.fixture(scope="module")

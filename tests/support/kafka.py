@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tally06.contract.events import ProgressChange, fact_dicts
 from tally06.contract.topics import FACTS, PROGRESS
@@ -30,13 +31,12 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s:
 
 async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_s: float = 60) -> list[ConsumerRecord]:
     """Every record of a topic (with its partition and offset), until nothing new arrives."""
-    # Tansu holds a fetch for the whole fetch_max_wait_ms even when data is there (aiokafka's
-    # default 500 ms): every round of a read would wait that long.
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=100)
+                                auto_offset_reset="earliest")
     await consumer.start()
     try:
-        await consumer.topics()  # fetches fresh metadata
+        # topics() returns a fresh view without keeping it: the client's own view is renewed.
+        await consumer._client.force_metadata_update()  # noqa: SLF001
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in partitions]
         if not tps:
@@ -68,3 +68,19 @@ async def wait_for_facts(bootstrap: str, event_ids: set[str], timeout_s: float =
             break
         await asyncio.sleep(0.5)
     return found
+
+
+async def forget_topics(bootstrap: str, timeout_s: float = 30) -> None:
+    """Delete every topic but Kafka's own, and wait until the broker no longer lists them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while ours := [t for t in await admin.list_topics() if not t.startswith("__")]:
+            if loop.time() > deadline:
+                raise TimeoutError(f"topics still listed after {timeout_s} s: {ours}")
+            await admin.delete_topics(ours)
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()

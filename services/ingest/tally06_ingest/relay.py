@@ -124,7 +124,7 @@ class Relay:
         bootstrap = self.settings.kafka_bootstrap
         await ensure_topics(bootstrap, self.settings.topic_replication_factor)
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=2, request_timeout_ms=10_000,
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2, request_timeout_ms=10_000,
             max_request_size=4 * 1024 * 1024,
         )
         await producer.start()

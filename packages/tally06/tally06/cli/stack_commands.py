@@ -36,6 +36,7 @@ def up(
     notifier_port: int = 8065,
     pg_port: int = 55432,
     kafka_port: int = 19092,
+    kafka_controller_port: int = 19093,
     home: Path = Path(".tally06"),
     seed: Annotated[int, typer.Option(help="Simulator seed")] = 6,
     speed: Annotated[float, typer.Option(help="Simulator clock speed while catching up with now")] = 1800.0,
@@ -52,6 +53,7 @@ def up(
     config = StackConfig(
         home=home, ingest_port=ingest_port, wallboard_port=wallboard_port, aggregator_port=aggregator_port,
         relay_port=relay_port, notifier_port=notifier_port, pg_port=pg_port, kafka_port=kafka_port,
+        kafka_controller_port=kafka_controller_port,
         database_url=os.environ.get("DATABASE_URL"), kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP"),
         demo=demo, demo_map=demo_map, switch_after=switch_after, registry_every=registry_every,
     )

@@ -182,7 +182,10 @@ async def run_stack(stack: Stack, console: Console, *, demo: bool, seed: int, sp
         table.add_row("relay", f"http://{stack.config.host}:{stack.config.relay_port}/readyz")
         table.add_row("aggregator", f"http://{stack.config.host}:{stack.config.aggregator_port}/metrics")
         table.add_row("PostgreSQL", stack.database_url)
-        table.add_row("Kafka", stack.kafka_bootstrap)
+        started = stack.broker_started
+        table.add_row("Kafka", stack.kafka_bootstrap + (
+            f"  (Apache Kafka, log in {stack.config.home / 'kafka'}; started in {started.seconds:.1f} s, "
+            f"{started.rss_mb} MB)" if started else "  (external)"))
         table.add_row("logs", str(stack.config.home / "logs"))
         console.print(table)
         if stack.demo_users:

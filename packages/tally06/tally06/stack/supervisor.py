@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class StackConfig:
     notifier_port: int = 8065
     pg_port: int = 55432
     kafka_port: int = 19092
+    kafka_controller_port: int = 19093
     database_url: str | None = None
     kafka_bootstrap: str | None = None
     demo: bool = False
@@ -100,6 +102,14 @@ class StackConfig:
         ]
 
 
+@dataclass(frozen=True)
+class BrokerStart:
+    """How long the embedded Kafka took to start, and its memory right after."""
+
+    seconds: float
+    rss_mb: int
+
+
 @dataclass
 class Child:
     spec: ServiceSpec
@@ -117,6 +127,7 @@ class Stack:
     # (username, password, role, unit) of the demo's users, for the terminal to show once.
     demo_users: list[tuple[str, str, Role, str]] = field(default_factory=list)
     demo_start: DemoStart | None = None
+    broker_started: BrokerStart | None = None
     _postgres: object | None = None
     _broker: object | None = None
     _stopping: bool = False
@@ -206,12 +217,17 @@ class Stack:
         if cfg.kafka_bootstrap:
             self.kafka_bootstrap = cfg.kafka_bootstrap
         else:
-            from tally06.stack.embedded.tansu import EmbeddedTansu
+            from tally06.stack.embedded.kafka import EmbeddedKafka
 
-            broker = EmbeddedTansu(cfg.kafka_port, cfg.host, cfg.home / "logs" / "tansu.log")
+            broker = EmbeddedKafka(cfg.kafka_port, cfg.home / "kafka", cfg.host, cfg.home / "logs" / "kafka.log",
+                                   controller_port=cfg.kafka_controller_port)
+            began = time.monotonic()
             await asyncio.to_thread(broker.start)
             self._broker = broker
             self.kafka_bootstrap = broker.bootstrap
+            self.broker_started = BrokerStart(time.monotonic() - began, broker.rss_mb())
+            log.info("kafka_started", seconds=round(self.broker_started.seconds, 1),
+                     rss_mb=self.broker_started.rss_mb, log_dir=str(broker.log_dir))
         try:
             await asyncio.wait_for(ensure_topics(self.kafka_bootstrap), 30)
         except Exception as exc:  # noqa: BLE001 - any cause is reported the same way

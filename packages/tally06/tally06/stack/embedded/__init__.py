@@ -1,2 +1,2 @@
-"""Launchers for PostgreSQL and a Kafka-compatible broker, shipped as PyPI wheels, so the
-local stack and the test suite need nothing installed on the machine."""
+"""Launchers for PostgreSQL (from a PyPI wheel) and Apache Kafka (from Maven Central, fetched by
+`make install`), so the local stack and the test suite start their own real components."""

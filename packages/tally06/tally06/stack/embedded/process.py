@@ -84,9 +84,24 @@ class EmbeddedProcess(ABC):
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def rss_mb(self) -> int:
+        """Resident memory of the server process, in MiB (0 when it does not run)."""
+        if not self.is_running:
+            return 0
+        assert self._proc is not None
+        with contextlib.suppress(psutil.NoSuchProcess):
+            return psutil.Process(self._proc.pid).memory_info().rss // 2**20
+        return 0
+
     def start(self) -> None:
         if self.is_running:
             return
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the child without waiting for it to answer (servers that only answer together,
+        like the nodes of a Kafka quorum, are spawned first and awaited after)."""
         require_free_port(self.component, self.host, self.port)
         self._prepare()
         command = self._command()
@@ -102,7 +117,6 @@ class EmbeddedProcess(ABC):
         )
         # The server runs in its own session, so nothing else stops it if we exit early.
         atexit.register(self.stop)
-        self._wait_ready()
 
     def stop(self, timeout: float | None = None) -> None:
         """Ask the server to shut down; kill it if it has not within `timeout` seconds."""
@@ -143,7 +157,7 @@ class EmbeddedProcess(ABC):
         # Readable too, so a failed start can quote it through the same descriptor.
         return self.log_path.open("a+b")
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
         assert self._proc is not None
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
