@@ -39,7 +39,7 @@ def _env() -> dict[str, str]:
 def _launch(tmp_path, *options: str, backfill_hours: int = 10,
             env: dict[str, str] | None = None) -> tuple[subprocess.Popen, dict[str, int], object]:
     ports = {"ingest": free_port(), "aggregator": free_port(), "relay": free_port(), "pg": free_port(),
-             "kafka": free_port(), "notifier": free_port(), "wallboard": free_port()}
+             "kafka": free_port(), "kafka_controller": free_port(), "notifier": free_port(), "wallboard": free_port()}
     log_path = tmp_path / "demo-stack.log"
     log = open(log_path, "wb")  # noqa: SIM115 - the stack writes to it until the test stops it
     process = subprocess.Popen(
@@ -47,7 +47,8 @@ def _launch(tmp_path, *options: str, backfill_hours: int = 10,
          "--ingest-port", str(ports["ingest"]), "--aggregator-port", str(ports["aggregator"]),
          "--relay-port", str(ports["relay"]), "--pg-port", str(ports["pg"]),
          "--notifier-port", str(ports["notifier"]), "--wallboard-port", str(ports["wallboard"]),
-         "--kafka-port", str(ports["kafka"]), "--speed", "3000", "--backfill-hours", str(backfill_hours), *options],
+         "--kafka-port", str(ports["kafka"]), "--kafka-controller-port", str(ports["kafka_controller"]),
+         "--speed", "3000", "--backfill-hours", str(backfill_hours), *options],
         env={**_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
     )
     return process, ports, log
@@ -264,7 +265,8 @@ def test_a_taken_port_stops_start_up_with_a_clear_message(tmp_path):
         taken = holder.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "tally06", "up", "--home", str(tmp_path / "home"),
-             "--ingest-port", str(taken), "--pg-port", str(free_port()), "--kafka-port", str(free_port())],
+             "--ingest-port", str(taken), "--pg-port", str(free_port()), "--kafka-port", str(free_port()),
+             "--kafka-controller-port", str(free_port())],
             env=_env(), capture_output=True, text=True, timeout=60,
         )
     assert result.returncode == 3

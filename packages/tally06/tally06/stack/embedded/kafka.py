@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tally06.kit.exceptions import ComponentStartError
+from tally06.kit.ports import require_free_port
 from tally06.stack.embedded.process import EmbeddedProcess
 
 COMPONENT = "kafka"
@@ -175,6 +176,7 @@ class EmbeddedKafka(EmbeddedProcess):
         }
 
     def _prepare(self) -> None:
+        require_free_port(self.component, self.host, self.controller_port)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = "".join(f"{key}={value}\n" for key, value in self.server_properties().items())
         self._properties_path.write_text(props)
