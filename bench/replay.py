@@ -25,6 +25,7 @@ from bench.peer_quix import peer_in_process
 from bench.synthetic import synthetic_rows
 from tally06.contract.events import EVENT_METRICS, F, decode_fact_rows
 from tally06.contract.topics import FACTS, fact_key
+from tally06.kit.topic_partitions import topic_partitions
 from tally06_aggregator.fold import Tally, expand, tally
 from tally06_ingest.facts import batches_by_key, encode_batch, seq_headers
 from tally06_ingest.settings import RelaySettings
@@ -63,8 +64,7 @@ async def bare_consumer(bootstrap: str, count: int) -> float:
                                 max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(FACTS.name, p) for p in consumer.partitions_for_topic(FACTS.name)]
+        tps = [TopicPartition(FACTS.name, p) for p in await topic_partitions(consumer, FACTS.name)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         counted, positions, seen = Tally(), {}, 0

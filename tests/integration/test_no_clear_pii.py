@@ -11,6 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tally06.contract.topics import ALL_TOPICS
+from tally06.kit.topic_partitions import topic_partitions
 from tests.support import factories
 from tests.support.kafka import wait_for_facts
 from tests.support.services import LOG_DIR
@@ -54,8 +55,7 @@ async def test_no_clear_personal_data_on_topics(broker, start_service, make_toke
     await consumer.start()
     scanned = 0
     try:
-        await consumer.topics()
-        tps = [TopicPartition(t.name, p) for t in ALL_TOPICS for p in consumer.partitions_for_topic(t.name) or ()]
+        tps = [TopicPartition(t.name, p) for t in ALL_TOPICS for p in await topic_partitions(consumer, t.name)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         while batch := await consumer.getmany(timeout_ms=1000):

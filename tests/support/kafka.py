@@ -9,6 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from tally06.contract.events import ProgressChange, fact_dicts
 from tally06.contract.topics import FACTS, PROGRESS
+from tally06.kit.topic_partitions import topic_partitions
 
 
 async def read_progress(bootstrap: str, idle_s: float = 1.0) -> list[ProgressChange]:
@@ -35,9 +36,7 @@ async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
-        # topics() returns a fresh view without keeping it: the client's own view is renewed.
-        await consumer._client.force_metadata_update()  # noqa: SLF001
-        partitions = consumer.partitions_for_topic(topic) or set()
+        partitions = await topic_partitions(consumer, topic)
         tps = [TopicPartition(topic, p) for p in partitions]
         if not tps:
             return []

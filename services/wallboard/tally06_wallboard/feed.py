@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from tally06.contract.topics import PROGRESS
 from tally06.kit.topic_admin import ensure_topics
+from tally06.kit.topic_partitions import topic_partitions
 from tally06_wallboard.hub import BoardEvent, Hub
 from tally06_wallboard.versions import NewestOnly
 
@@ -86,8 +87,7 @@ class ProgressFeed:
         )
         await consumer.start()
         try:
-            await consumer.topics()
-            partitions = consumer.partitions_for_topic(PROGRESS.name) or set()
+            partitions = await topic_partitions(consumer, PROGRESS.name)
             if not partitions:
                 raise RuntimeError(f"topic {PROGRESS.name} has no partitions yet")
             tps = [TopicPartition(PROGRESS.name, p) for p in sorted(partitions)]
