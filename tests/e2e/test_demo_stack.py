@@ -115,6 +115,38 @@ async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
     text = log_path.read_text(errors="replace")
     assert "registry extract as of" in text and "backlog goal: 100 %" in text, text[-3000:]
     assert not CCCD_LIKE.search(text)
+    assert re.search(r"kafka_started .*rss_mb=\d+ seconds=[\d.]+", text), "start-up time and memory"
+    await _a_restart_keeps_the_log(tmp_path, {f["event_id"] for f in facts})
+
+
+async def _a_restart_keeps_the_log(tmp_path, published: set[str]) -> None:
+    """Kafka's log is on disk in the home: started again, the stack finds the facts it published and
+    the relay finds the message it published last, so it republishes nothing (epoch 0)."""
+    process, ports, log = _launch(tmp_path, "--registry-every", "0")
+    log_path = tmp_path / "demo-stack.log"
+    try:
+        dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
+        first = None
+        for _ in range(240):
+            await asyncio.sleep(0.5)
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            try:
+                conn = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError):
+                continue
+            try:
+                row = await conn.fetchrow("SELECT position, broker_epoch FROM relay_state")
+            finally:
+                await conn.close()
+            first = first or row["position"]
+            if row["position"] > first:  # past the probe made when the relay starts
+                break
+        assert row["position"] > first and row["broker_epoch"] == 0, row
+        kept = {f["event_id"] for f in await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)}
+        assert published <= kept
+    finally:
+        code = _stop(process, log, log_path, "demo-stack-restarted.log")
+    assert code == 0
 
 
 async def test_demo_from_the_2023_map_reorganises_while_devices_post(tmp_path):
