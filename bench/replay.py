@@ -68,7 +68,7 @@ async def bare_consumer(bootstrap: str, count: int, folded: list[Deltas] | None 
                                 max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # topics() leaves the consumer's own view stale
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics() leaves its view stale
         tps = [TopicPartition(FACTS.name, p) for p in consumer.partitions_for_topic(FACTS.name)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
