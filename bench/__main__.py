@@ -50,7 +50,7 @@ def main(
     events: int = typer.Option(1_000_000, help="facts replayed and events rebuilt"),
     ingest_seconds: float = typer.Option(20.0, help="measured window per ingest post shape"),
     fresh_seconds: float = typer.Option(30.0, help="window per freshness load"),
-    peer: bool = typer.Option(True, help="run the Quix Streams peer"),
+    peer: bool = typer.Option(True, help="run the Quix Streams and Kafka Streams peers"),
     registry_rows: int = typer.Option(3_000_000, help="rows of the registry extract imported (3,000,000: a "
                                                       "province's full extract, the size the goal is set for)"),
     spot_claims: int = typer.Option(SPOT_CLAIMS, help="credited claims of the province a spot check is drawn from"),
@@ -84,7 +84,8 @@ def main(
                               "its figures are disturbed[/yellow]")
 
     with bench_components() as bench:
-        console.print(f"replaying {events:,} facts: bare consumer, Quix Streams peer, aggregator …")
+        console.print(f"replaying {events:,} facts: bare consumer, Quix Streams and Kafka Streams peers, "
+                      "aggregator …")
         replay = section("replay", run_replay(bench, events, peer=peer, console=console))
         bench.restart_broker()
         console.print(f"rebuilding the counters from {events:,} stored events …")
@@ -145,6 +146,9 @@ def assemble(events: int, replay: dict[str, Any], rebuilt: dict[str, Any], reorg
     for work, peer in peers.items():
         if "error" in peer:
             notes.append(f"Quix Streams peer ({work}) failed: {peer['error']}")
+    kstreams = replay.get("peer_kstreams", {})
+    if "error" in kstreams:
+        notes.append(f"Kafka Streams peer failed: {kstreams['error']}")
     optional = replay["optional_services"]
     for name, note in optional["notes"].items():
         notes.append(f"memory of the {name}: {note}")
@@ -175,6 +179,9 @@ def assemble(events: int, replay: dict[str, Any], rebuilt: dict[str, Any], reorg
             "replay_with_startup_eps": replay["replay_with_startup_eps"],
             "events": events,
             "peer_quix": peers,
+            "peer_kstreams_eps": None if "error" in kstreams else kstreams.get("eps"),
+            "peer_kstreams_with_startup_eps": None if "error" in kstreams else kstreams.get("with_startup_eps"),
+            "peer_kstreams": kstreams,
         },
         "freshness_ms": {
             "load20": fresh["load20"], "load80": fresh["load80"], "visible_in": fresh["visible_in"],
@@ -250,6 +257,15 @@ def table(r: dict[str, Any]) -> Table:
     t.add_row("the same including start-up and group join", f"{agg['replay_with_startup_eps']:,.0f}",
               f"Quix {agg['peer_quix_with_startup_eps']:,.0f}" if agg["peer_quix_with_startup_eps"] else "",
               f"{ratio:.2f}×" if ratio else "", "", "")
+    kstreams = agg.get("peer_kstreams_eps")
+    ratio = _ratio(agg["replay_eps"], kstreams)
+    t.add_row("aggregator replay, events/s", f"{agg['replay_eps']:,.0f}",
+              f"Kafka Streams peer {kstreams:,.0f}" if kstreams else "Kafka Streams peer: failed",
+              f"{ratio:.2f}×" if ratio else "–", "", "")
+    startup = agg.get("peer_kstreams_with_startup_eps")
+    ratio = _ratio(agg["replay_with_startup_eps"], startup)
+    t.add_row("the same including start-up and group join", f"{agg['replay_with_startup_eps']:,.0f}",
+              f"Kafka Streams {startup:,.0f}" if startup else "", f"{ratio:.2f}×" if ratio else "", "", "")
     for load, share in (("load20", "20"), ("load80", "80")):
         f = fr[load]
         goal = load == "load20"

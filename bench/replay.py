@@ -1,6 +1,8 @@
 """Replay benchmark: the aggregator counting 1,000,000 facts into PostgreSQL, next to a bare
-aiokafka consumer loop doing the same counting in memory over the same messages, and next to a
-peer stream processor (Quix Streams, ``bench.peer_quix``) counting the same facts per key.
+aiokafka consumer loop doing the same counting in memory over the same messages, and next to
+peer stream processors over the same messages: Quix Streams (``bench.peer_quix``) counting the
+facts per key, and Kafka Streams (``bench.peer_kstreams``) keeping the aggregator's counters,
+checked against the bare loop's fold.
 
 Facts are published as the relay publishes them: keyed by the commune each was stored with
 (``events.fact_key``), carrying their map and lineage (facts v2); the aggregator's positions
@@ -21,12 +23,14 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.components import Bench, Service, module_runnable
+from bench.peer_kstreams import fold_counters
+from bench.peer_kstreams import peer_in_process as kstreams_in_process
 from bench.peer_quix import peer_in_process
 from bench.synthetic import synthetic_rows
 from tally06.contract.events import EVENT_METRICS, F, decode_fact_rows
 from tally06.contract.topics import FACTS, fact_key
 from tally06.kit.topic_partitions import topic_partitions
-from tally06_aggregator.fold import Tally, expand, tally
+from tally06_aggregator.fold import Deltas, Tally, expand, tally
 from tally06_ingest.facts import batches_by_key, encode_batch, seq_headers
 from tally06_ingest.settings import RelaySettings
 
@@ -58,8 +62,9 @@ async def publish_like_the_relay(bootstrap: str, count: int,
     return last
 
 
-async def bare_consumer(bootstrap: str, count: int) -> float:
-    """Events/s of a plain consumer loop: decode and count in memory, no database."""
+async def bare_consumer(bootstrap: str, count: int, folded: list[Deltas] | None = None) -> float:
+    """Events/s of a plain consumer loop: decode and count in memory, no database; the counters
+    it folded are appended to ``folded``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
     await consumer.start()
@@ -75,8 +80,11 @@ async def bare_consumer(bootstrap: str, count: int) -> float:
             counted, moved = tally(messages, positions, counted)
             positions.update(moved)
             seen += sum(len(m.rows) for m in messages)
-        expand(counted)
-        return count / (time.perf_counter() - started)
+        deltas = expand(counted)
+        eps = count / (time.perf_counter() - started)
+        if folded is not None:
+            folded.append(deltas)
+        return eps
     finally:
         await consumer.stop()
 
@@ -171,14 +179,20 @@ async def run_replay(bench: Bench, count: int, *, peer: bool = True, console: An
     per_key: dict[str, int] = {}
     last = await publish_like_the_relay(bench.broker.bootstrap, count, per_key)
     publish_s = time.perf_counter() - t0
-    bare = await bare_consumer(bench.broker.bootstrap, count)
+    folded: list[Deltas] = []
+    bare = await bare_consumer(bench.broker.bootstrap, count, folded)
     peers: dict[str, Any] = {}
+    kstreams: dict[str, Any] = {}
     if peer:
         for work in ("count", "fold"):
             if console is not None:
                 console.print(f"  peer: Quix Streams, work={work} …")
             result = await asyncio.to_thread(peer_in_process, bench.broker.bootstrap, count, bench.workdir, work)
             peers[work] = check_peer(result, per_key)
+        if console is not None:
+            console.print("  peer: Kafka Streams (Java), exactly_once_v2 …")
+        kstreams = await asyncio.to_thread(kstreams_in_process, bench.broker.bootstrap, count, bench.workdir,
+                                           fold_counters(folded[0]))
     result = await aggregator_replay(bench, dsn, last, count)
     # After the replay, so that they do not share the CPU with the aggregator being measured:
     # they read the progress stream and the read model the 1,000,000 facts left.
@@ -190,4 +204,5 @@ async def run_replay(bench: Bench, count: int, *, peer: bool = True, console: An
             if isinstance(service, Service):
                 service.stop()
     return {"events": count, "publish_s": publish_s, "bare_consumer_eps": bare, "peer_quix": peers,
+            "peer_kstreams": kstreams,
             "optional_services": optional, **result}
