@@ -66,6 +66,9 @@ ONE_MACHINE_SETTINGS: Mapping[str, str] = {
     "transaction.state.log.num.partitions": "3",
     "share.coordinator.state.topic.num.partitions": "3",
     "group.initial.rebalance.delay.ms": "0",
+    # The tests' workers use a 3 s consumer session so a killed one's partitions move quickly;
+    # Kafka refuses sessions under 6 s by default.
+    "group.min.session.timeout.ms": "1000",
     "num.partitions": "1",
     "num.network.threads": "2",
     "num.io.threads": "4",
