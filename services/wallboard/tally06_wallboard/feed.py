@@ -86,7 +86,8 @@ class ProgressFeed:
         )
         await consumer.start()
         try:
-            await consumer.topics()
+            # The consumer's own view of the topics (topics() returns a fresh one without keeping it).
+            await consumer._client.force_metadata_update()  # noqa: SLF001
             partitions = consumer.partitions_for_topic(PROGRESS.name) or set()
             if not partitions:
                 raise RuntimeError(f"topic {PROGRESS.name} has no partitions yet")
