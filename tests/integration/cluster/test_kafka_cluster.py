@@ -226,8 +226,10 @@ async def test_counts_exact_while_the_leader_and_the_controller_die(
         ingest = on_cluster(start_service, cluster, "ingest")
         on_cluster(start_service, cluster, "relay")
         workers = [on_cluster(start_service, cluster, "aggregator") for _ in range(2)]
-        on_cluster(start_service, cluster, "notifier", **notifier_env)
         wallboard = on_cluster(start_service, cluster, "wallboard")
+        # Last: starting a service blocks this loop, and with it the webhook receiver, which
+        # must answer at once (the notifier's frozen clock would never retry a timed-out post).
+        on_cluster(start_service, cluster, "notifier", **notifier_env)
 
         field = ClusterField(ingest.url, {team: await make_token(team) for team in [*TEAMS, PROBE_TEAM]}, seed=19)
         field.teams = list(TEAMS)  # the probe team posts only through the probe
@@ -307,8 +309,9 @@ async def test_two_brokers_down_stop_writes_cleanly_and_nothing_is_lost(
         assert not field.refused, f"ingest answered other than 200 with two brokers down: {field.refused[:10]}"
         held = relay.position()
         assert held < relay.stored(), "the relay published with two of three brokers down"
-        # The stall shows: a round not acknowledged in time is given up (and redone), and says so.
-        status = await relay_status(relay_service.url, lambda s: s["last_error"] == "TimeoutError")
+        # The stall shows: a round not acknowledged in time is given up (and redone), and says so
+        # (then the next try may fail sooner, creating topics or starting the producer).
+        status = await relay_status(relay_service.url, lambda s: s["last_error"] is not None)
         assert status["backlog"] > 0
         print(f"\nrelay with two brokers down: {status}")
         assert relay.position() == held, "the relay published with two of three brokers down"
