@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 LEADER_LOCK = 6_060_002
 PUBLISHED = Counter("tally06_relay_published_events_total", "Events published to the facts topic")
 BACKLOG = Gauge("tally06_relay_backlog_events", "Committed events not yet published")
+STALLS = Counter("tally06_relay_publish_stalls_total", "Rounds the brokers did not acknowledge in time")
 LOST_LOGS = Counter("tally06_relay_broker_log_lost_total", "Times the broker was found without its log")
 
 
@@ -141,6 +142,7 @@ class Relay:
                     probe, heads = await self._publish(producer, rows, orjson.loads(state["key_heads"]))
                     await self._advance(rows[-1]["seq"], probe, heads)
                     PUBLISHED.inc(len(rows))
+                    self.status["last_error"] = None  # publishing again
                     continue
                 BACKLOG.set(0)
                 self._wakeup.clear()
@@ -170,9 +172,15 @@ class Relay:
                 acked.append(Probe(meta.partition, meta.offset, prev_seq))
 
         try:
-            async with asyncio.TaskGroup() as group:
+            # aiokafka retries a send while the partition has no leader or too few in-sync
+            # replicas (min ISR), without failing: bounded here, a stalled cluster shows in
+            # /readyz and the stall counter, and the round is redone from the stored position.
+            async with asyncio.timeout(self.settings.relay_round_timeout_s), asyncio.TaskGroup() as group:
                 for key, chunks in grouped.items():
                     group.create_task(send_key(key, chunks))
+        except TimeoutError:
+            STALLS.inc()
+            raise
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from failed
         self._check_offsets_grow(acked)

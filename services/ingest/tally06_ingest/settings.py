@@ -50,3 +50,6 @@ class RelaySettings(ServiceSettings):
     relay_facts_per_message: int = 500
     relay_probe_interval_s: float = 3.0
     relay_idle_wait_s: float = 0.5
+    # A round not acknowledged within this is given up and redone (the brokers lack a leader or
+    # in-sync replicas); longer than a leader election takes.
+    relay_round_timeout_s: float = 30.0

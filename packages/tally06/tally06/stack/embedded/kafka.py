@@ -100,8 +100,15 @@ def java_binary() -> str:
 
 
 def new_cluster_id() -> str:
-    """A cluster id as Kafka writes one: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A cluster id as Kafka writes one: 16 random bytes, URL-safe base64 without padding.
+
+    Like Kafka's own Uuid.randomUuid, never one that starts with "-": the storage tool would
+    take it for an option (one id in 64) and refuse to format.
+    """
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 @dataclass(frozen=True)
