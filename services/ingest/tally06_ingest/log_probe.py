@@ -20,6 +20,7 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
+from tally06.kit.topic_partitions import topic_partitions
 from tally06_ingest.facts import header_seq
 
 
@@ -37,12 +38,7 @@ async def broker_holds(bootstrap: str, topic: str, partition: int, offset: int, 
     )
     try:
         await consumer.start()
-        # The client's view starts without any topic (it bootstraps with an empty list), and a
-        # stale view would miss a topic deleted since: ask for a fresh one, and do not read a
-        # failed refresh as "the topic is gone".
-        if not await consumer._client.force_metadata_update():  # noqa: SLF001 - the consumer's own view
-            raise ProbeInconclusive("no metadata from the broker")
-        partitions = consumer.partitions_for_topic(topic)
+        partitions = await topic_partitions(consumer, topic)
         if not partitions or partition not in partitions:
             return False  # the topic is gone, or came back with fewer partitions
         tp = TopicPartition(topic, partition)
