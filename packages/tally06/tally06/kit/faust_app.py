@@ -26,6 +26,8 @@ from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
 from tally06.store.database import DATABASE_UNAVAILABLE
 
+METADATA_MAX_AGE_MS = 10_000
+
 
 def broker_urls(bootstrap: str) -> str:
     """Faust's broker setting for a Kafka bootstrap list ("host:port,host:port")."""
@@ -47,6 +49,11 @@ def make_app(app_id: str, settings: CommonSettings, *, host: str, port: int, off
         broker_session_timeout=session_timeout_s,
         broker_rebalance_timeout=rebalance_timeout_s,
         broker_heartbeat_interval=heartbeat_interval_s,
+        # A rebalance while a subscribed topic is away (deleted, not yet created anew) leaves the
+        # workers without its partitions (Faust's assignor skips the missing topic); they ask for
+        # them again once their metadata shows the topic back, which the client refreshes every
+        # 5 minutes unless a request fails: a worker once sat idle that long in a test.
+        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
         web_enabled=True,
         web_bind=host,
         web_port=port,
