@@ -97,8 +97,12 @@ def java_binary() -> str:
 
 
 def new_cluster_id() -> str:
-    """A cluster id as Kafka writes one: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A cluster id as Kafka writes one: 16 random bytes, URL-safe base64 without padding, and
+    not starting with "-" (Kafka's own Uuid.randomUuid skips those: the storage tool would read
+    such an id as an option, and formatting failed once in 64)."""
+    while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return found
 
 
 @dataclass(frozen=True)
