@@ -1,9 +1,9 @@
 """The progress topic, read live and passed to open boards.
 
-No consumer group: every wallboard process needs every change, and a group would only add
-rebalances (which Tansu holds for the whole rebalance timeout). All partitions are assigned and
-reading starts at the end: a board fetches its full view when it opens, the stream only brings
-what changed after that.
+No consumer group: every wallboard process needs every change, while a group would share the
+partitions out between them (and pause the feed for a rebalance whenever one starts or stops).
+All partitions are assigned and reading starts at the end: a board fetches its full view when
+it opens, the stream only brings what changed after that.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ class ProgressFeed:
         self.bootstrap = bootstrap
         self.hub = hub
         self.replication_factor = replication_factor
-        # The relay bumps the broker epoch when it finds the broker without its log (Tansu keeps
-        # it in memory). Positions beyond the end of the new, shorter log would wait for offsets
-        # that do not come for a long time, so the feed then reads the new log from the start.
+        # The relay bumps the broker epoch when it finds the log lost: the topic deleted and
+        # created anew, an unclean leader election, the cluster rebuilt empty. Kafka reports a
+        # position beyond the end of the new log as out of range (then "earliest" below applies),
+        # but not one the new log has already grown past: the changes before it would be skipped
+        # unseen. So on a new epoch the feed reads the new log from the start.
         self.broker_epoch = broker_epoch
         self._epoch: int | None = None
         self.check_s = check_s  # how often the broker and the epoch are asked
@@ -74,16 +76,16 @@ class ProgressFeed:
                 pause = min(pause * 2, 5.0)
 
     async def _consume(self) -> None:
-        # Tansu answers fetches only when fetch_max_wait_ms is over, so a short wait is what
-        # keeps a change under the 2-second budget. "earliest" applies when a broker reports a
-        # position out of range, i.e. it came back without its log: then every message is new
-        # (Tansu does not report it; the broker epoch below covers that).
+        # "earliest" applies when the broker reports a position out of range, i.e. the log
+        # started anew below it: then every message of the new log is new to the boards.
+        # Kafka answers a waiting fetch as soon as a change arrives, so the default fetch wait
+        # costs no freshness.
         await ensure_topics(self.bootstrap, self.replication_factor, (PROGRESS,))
         # Lost while this feed was away (it restarts after broker trouble): the new log is all new.
         from_start = await self._log_was_lost()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=100, request_timeout_ms=15_000,
+            auto_offset_reset="earliest", request_timeout_ms=15_000,
         )
         await consumer.start()
         try:

@@ -1,5 +1,7 @@
 """Counters equal a ground truth computed independently, under redelivery, late and
-out-of-order events, duplicate claims, SIGKILLs, two workers and a broker that forgets."""
+out-of-order events, duplicate claims, SIGKILLs, two workers, and broker faults on Apache Kafka:
+the broker killed under load (it keeps its log), the topics recreated and the cluster rebuilt
+empty (the log lost: the relay publishes everything again under a new broker epoch)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import asyncpg
 import httpx
 import pytest
 
+from tally06.kit.topic_admin import ensure_topics
 from tests.conftest import service_env
 from tests.support import factories, ground_truth
-from tests.support.kafka import read_progress
+from tests.support.kafka import forget_topics, read_progress
 
 TEAMS = ["TH-01-C01-T1", "TH-01-C02-T2", "TH-03-C01-T1", "TH-03-C02-T3", "TH-14-C01-T2", "TH-27-C05-T1"]
 TYPES = [("app_installed", None), ("registration_collected", 2), ("application_approved", 2),
@@ -163,17 +166,68 @@ async def test_exact_with_two_workers_when_one_dies(own_broker, start_service, m
     await assert_exact(database, field, timeout_s=120)
 
 
+async def broker_epoch(database: str) -> int:
+    conn = await asyncpg.connect(database)
+    try:
+        return await conn.fetchval("SELECT broker_epoch FROM relay_state")
+    finally:
+        await conn.close()
+
+
 @pytest.mark.slow
-async def test_exact_after_the_broker_restarts_empty(own_broker, start_service, make_token, database):
+async def test_exact_when_the_broker_is_killed_under_load(own_broker, start_service, make_token, database):
+    field = await pipeline(own_broker, start_service, make_token)
+    load = asyncio.create_task(field.stream(batches=80, pause_s=0.02))
+    await asyncio.sleep(2)
+    await asyncio.to_thread(own_broker.kill)
+    await asyncio.sleep(2)
+    await asyncio.to_thread(own_broker.start)  # with its log: the relay goes on where it was
+    await load
+    await assert_exact(database, field, timeout_s=120)
+    assert await broker_epoch(database) == 0
+
+
+@pytest.mark.slow
+async def test_exact_when_the_topics_are_recreated_under_load(own_broker, start_service, make_token, database):
+    """The relay finds the log gone (its offsets start again, or its probe misses the message),
+    publishes everything again under a new broker epoch, and the aggregator reads the new log
+    from the start: what it counted before is skipped, the rest counted once."""
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
     start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
-    start_service("aggregator", bootstrap=own_broker.bootstrap)
+    start_service("aggregator", bootstrap=own_broker.bootstrap, TALLY06_EPOCH_CHECK_S="0.5")
     field = await field_for(ingest, make_token)
-    await field.stream(batches=40)
+    await field.stream(batches=20)
     await assert_exact(database, field)
-    await asyncio.to_thread(own_broker.restart)
-    await field.stream(batches=40)
+    load = asyncio.create_task(field.stream(batches=40, pause_s=0.02))
+    await asyncio.sleep(1)
+    await forget_topics(own_broker.bootstrap)
+    await ensure_topics(own_broker.bootstrap)
+    await load
     await assert_exact(database, field, timeout_s=120)
+    assert await broker_epoch(database) >= 1
+
+
+@pytest.mark.slow
+async def test_facts_only_the_lost_log_held_are_counted_after_the_cluster_is_rebuilt(
+        own_broker, start_service, make_token, database):
+    """Facts published while the aggregator was down exist only in the broker's log; the cluster
+    is then rebuilt empty, under load. The relay must publish them again and the aggregator,
+    started on the new cluster, count them once."""
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    aggregator = start_service("aggregator", bootstrap=own_broker.bootstrap)
+    field = await field_for(ingest, make_token)
+    await field.stream(batches=20)
+    await assert_exact(database, field)
+    aggregator.kill()
+    load = asyncio.create_task(field.stream(batches=40, pause_s=0.02))
+    await asyncio.sleep(1)
+    await asyncio.to_thread(own_broker.wipe)
+    await asyncio.to_thread(own_broker.start)
+    await load
+    aggregator.start(timeout_s=60)
+    await assert_exact(database, field, timeout_s=120)
+    assert await broker_epoch(database) >= 1
 
 
 @pytest.mark.slow
@@ -196,21 +250,3 @@ async def test_rebuild_restores_a_damaged_view_while_live(own_broker, start_serv
     assert "rebuilt from" in out.decode()
     await load
     await assert_exact(database, field)
-
-
-@pytest.mark.slow
-async def test_facts_only_the_lost_log_held_are_counted_after_republish(own_broker, start_service, make_token, database):
-    """Facts published while the aggregator was down exist only in the broker's log; the broker
-    then loses it. The relay must publish them again and the aggregator count them once."""
-    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
-    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
-    aggregator = start_service("aggregator", bootstrap=own_broker.bootstrap)
-    field = await field_for(ingest, make_token)
-    await field.stream(batches=20)
-    await assert_exact(database, field)
-    aggregator.kill()
-    await field.stream(batches=20)
-    await asyncio.to_thread(own_broker.restart)
-    aggregator.start(timeout_s=60)
-    await field.stream(batches=10)
-    await assert_exact(database, field, timeout_s=120)

@@ -12,7 +12,7 @@ from bench.ingest import INGEST_WORKERS, MODES, run_ingest
 from tally06.domain.org import UnitKind
 from tally06.imports.reference import demo_org
 from tally06.kit.topic_admin import ensure_topics
-from tally06.stack.embedded.tansu import EmbeddedTansu
+from tally06.stack.embedded.kafka import EmbeddedKafka
 from tally06_ingest.settings import IngestSettings
 
 SINGLE = next(mode for mode in MODES if mode[0] == "single")
@@ -22,7 +22,7 @@ EVERY = 300  # 2 teams of the demo org: a token each would carry only a few hund
 class FixtureBench(Bench):
     """The bench's components, but the test session's PostgreSQL and a broker of the test's own."""
 
-    def __init__(self, database: str, broker: EmbeddedTansu, workdir: Path) -> None:
+    def __init__(self, database: str, broker: EmbeddedKafka, workdir: Path) -> None:
         super().__init__(pg=None, broker=broker, workdir=workdir)  # type: ignore[arg-type]
         self.database = database
 

@@ -1,4 +1,6 @@
-"""The outbox relay on a real broker: order, outages, a broker that forgets, leadership."""
+"""The outbox relay on Apache Kafka: order, a broker killed under load (it keeps its log: nothing
+is published again), the log lost (topics recreated, the cluster rebuilt empty: everything is),
+leadership."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import pytest
 
 from tally06.contract.events import fact_dicts
 from tally06.contract.topics import FACTS
+from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.kafka import EmbeddedKafka
 from tests.support import factories
-from tests.support.kafka import read_records, wait_for_facts
+from tests.support.kafka import forget_topics, read_records, wait_for_facts
 
 TEAMS = ["TH-01-C01-T1", "TH-03-C01-T1", "TH-05-C02-T2", "TH-27-C03-T3"]
 
@@ -116,41 +120,66 @@ async def test_facts_flow_in_sequence_order_per_commune(own_broker, start_servic
     assert "citizen" not in orjson.dumps(messages[next(iter(messages))][0]).decode().replace("citizen_key", "")
 
 
-@pytest.mark.slow
-async def test_broker_down_under_load_then_back_empty(own_broker, start_service, make_token, database):
-    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
-    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
-    devices = await devices_for(ingest, make_token)
-    load = asyncio.create_task(devices.stream(batches=150))
-    await wait_some_published(database)
-    await asyncio.to_thread(own_broker.kill)
-    answered_before = devices.answered
-    await asyncio.sleep(4)
-    # Ingest kept accepting while the broker was away.
-    assert devices.answered > answered_before + 10
-    await asyncio.to_thread(own_broker.start)  # back with an empty log
-    await load
-    await wait_published(database, timeout_s=90)
-    found = await wait_for_facts(own_broker.bootstrap, devices.accepted, timeout_s=60)
-    assert set(found) == devices.accepted
+async def broker_epoch(database: str) -> int:
     conn = await asyncpg.connect(database)
     try:
-        assert await conn.fetchval("SELECT broker_epoch FROM relay_state") >= 1
+        return await conn.fetchval("SELECT broker_epoch FROM relay_state")
     finally:
         await conn.close()
 
 
 @pytest.mark.slow
-async def test_broker_restarted_empty_while_idle_is_noticed(own_broker, start_service, make_token, database):
+async def test_broker_killed_under_load_comes_back_with_its_log(own_broker, start_service, make_token, database):
     ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
-    start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    relay = start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
+    devices = await devices_for(ingest, make_token)
+    load = asyncio.create_task(devices.stream(batches=120))
+    await wait_some_published(database)
+    await asyncio.to_thread(own_broker.kill)
+    answered_before = devices.answered
+    await asyncio.sleep(3)
+    # Ingest kept accepting while the broker was away.
+    assert devices.answered > answered_before + 10
+    await asyncio.to_thread(own_broker.start)  # with the log it had on disk
+    await load
+    await wait_published(database, timeout_s=90)
+    published = [f["event_id"] for records in (await records_by_partition(own_broker.bootstrap)).values()
+                 for message in records for f in message["facts"]]
+    assert set(published) == devices.accepted
+    # Nothing was lost, so nothing was published again: what a retry did publish twice carries
+    # the same sequence number, which consumers skip.
+    assert await broker_epoch(database) == 0
+    assert "broker_log_lost" not in relay.log_tail(1_000_000)
+    print(f"\n{len(devices.accepted)} events, {len(published) - len(set(published))} published twice by retries")
+
+
+async def recreate_topics(broker: EmbeddedKafka) -> None:
+    """An operator deletes the topics and creates them anew: same names, empty logs."""
+    await forget_topics(broker.bootstrap)
+    await ensure_topics(broker.bootstrap)
+
+
+async def rebuild_cluster(broker: EmbeddedKafka) -> None:
+    """New disks, a new cluster id, nothing of the old log."""
+    await asyncio.to_thread(broker.wipe)
+    await asyncio.to_thread(broker.start)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lose_log", [recreate_topics, rebuild_cluster], ids=["topics_recreated", "cluster_rebuilt"])
+async def test_log_lost_while_idle_is_noticed_and_republished(lose_log, own_broker, start_service, make_token,
+                                                              database):
+    ingest = start_service("ingest", bootstrap=own_broker.bootstrap)
+    relay = start_service("relay", bootstrap=own_broker.bootstrap, TALLY06_RELAY_PROBE_INTERVAL_S="1")
     devices = await devices_for(ingest, make_token)
     await devices.stream(batches=8)
     await wait_published(database)
-    await asyncio.to_thread(own_broker.restart)
+    await lose_log(own_broker)
     # No new event arrives: only the probe can notice that the log is gone.
     found = await wait_for_facts(own_broker.bootstrap, devices.accepted, timeout_s=60)
     assert set(found) == devices.accepted
+    assert await broker_epoch(database) == 1
+    assert "broker_log_lost_republishing" in relay.log_tail(1_000_000)
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """What every faust-streaming service of tally06 shares: the App settings, health pages, start-up.
 
-PostgreSQL is the state of these services, so Faust keeps no tables; the broker settings suit
-both Apache Kafka and Tansu (see ``faust_transport``).
+PostgreSQL is the state of these services, so Faust keeps no tables (nor their changelog
+topics), and the workers declare no topics of their own: ``ensure_topics`` creates the
+contract's topics with their settings before a worker starts.
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ import structlog
 from faust.worker import Worker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tally06.kit.faust_transport import broker_urls
 from tally06.kit.ports import require_free_port_or_exit
 from tally06.kit.service_settings import WorkerSettings
 from tally06.kit.settings import CommonSettings
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
 from tally06.store.database import DATABASE_UNAVAILABLE
+
+METADATA_MAX_AGE_MS = 10_000
+
+
+def broker_urls(bootstrap: str) -> str:
+    """Faust's broker setting for a Kafka bootstrap list ("host:port,host:port")."""
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
 def make_app(app_id: str, settings: CommonSettings, *, host: str, port: int, offset_reset: str,
@@ -38,11 +45,15 @@ def make_app(app_id: str, settings: CommonSettings, *, host: str, port: int, off
         topic_disable_leader=True,
         topic_allow_declare=False,
         consumer_auto_offset_reset=offset_reset,
-        # A dead worker's partitions move after the session timeout; Tansu also holds a join for
-        # part of the rebalance timeout, so Faust's long defaults mean a minute of silence.
+        # How Kafka's group coordinator treats the workers: see WorkerSettings.
         broker_session_timeout=session_timeout_s,
         broker_rebalance_timeout=rebalance_timeout_s,
         broker_heartbeat_interval=heartbeat_interval_s,
+        # A rebalance while a subscribed topic is away (deleted, not yet created anew) leaves the
+        # workers without its partitions (Faust's assignor skips the missing topic); they ask for
+        # them again once their metadata shows the topic back, which the client refreshes every
+        # 5 minutes unless a request fails: a worker once sat idle that long in a test.
+        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
         web_enabled=True,
         web_bind=host,
         web_port=port,

@@ -28,8 +28,13 @@ class HttpServiceSettings(ServiceSettings):
 class WorkerSettings(ServiceSettings):
     """The Faust workers: how soon their consumer group notices a worker gone."""
 
-    # A dead worker's partitions move after the session timeout; Tansu also holds a join for
-    # part of the rebalance timeout, so long Faust defaults (60 s) mean a minute of silence.
+    # Kafka's group coordinator moves a dead worker's partitions once its session expires (a
+    # worker that stops cleanly leaves at once): 10 s is ten heartbeats, within the broker's
+    # allowed range (group.min.session.timeout.ms is 6 s), where the client default of 45 s
+    # would leave a SIGKILLed worker's communes uncounted that long. Once a rebalance begins, the
+    # coordinator waits up to the rebalance timeout for every member to join again; a live
+    # worker rejoins at its next heartbeat, so 6 s only drops a worker stuck finishing its step
+    # (it joins again after) instead of stalling the whole group for Faust's default 60 s.
     session_timeout_s: float = 10.0
     rebalance_timeout_s: float = 6.0
     heartbeat_interval_s: float = 1.0

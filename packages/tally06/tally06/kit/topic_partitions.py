@@ -9,9 +9,14 @@ returns a fresh view without keeping it; so the consumer's own view is renewed h
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaConnectionError
 
 
 async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    """Partition numbers of ``topic`` (empty when the broker does not know the topic)."""
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - no public way to renew the view
+    """Partition numbers of ``topic`` (empty when the broker does not know the topic).
+
+    Raises when no broker answered: a refresh that failed says nothing about the topic, and the
+    relay's probe would read "no partitions" as a lost log."""
+    if not await consumer._client.force_metadata_update():  # noqa: SLF001 - no public way to renew the view
+        raise KafkaConnectionError(f"no broker answered a metadata request for {topic}")
     return consumer.partitions_for_topic(topic) or set()
