@@ -8,8 +8,9 @@ Guarantees, in order of importance:
 * Per key, facts arrive in sequence order: a key never has more than one message in flight,
   and each message names the key's fact before it (``prev_seq``), so a consumer can tell when
   it missed some (it read a new log from an old offset) rather than skip them unknowingly.
-* A broker that lost its log (the embedded broker keeps none across a restart) is noticed by
-  probing the last message published; the relay then publishes everything again.
+* A broker that lost its log (a topic deleted and created anew, an unclean leader election, a
+  cluster rebuilt empty) is noticed by probing the last message published; the relay then
+  publishes everything again.
 * One relay publishes at a time, across processes: leadership is a PostgreSQL advisory lock,
   released by the server when the holder dies.
 """

@@ -1,7 +1,7 @@
 """How far the counters are behind the event store, in events: the pipeline's true lag.
 
 Broker offsets tell how far a consumer is behind its topic, not whether a stored event has been
-counted (and Tansu's end offsets are not reliable). Comparing the event store with the positions
+counted (and a recreated topic starts its offsets anew). Comparing the event store with the positions
 the projection committed answers the question users care about: is the board complete?
 """
 
