@@ -48,8 +48,12 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
+# The suite is spread over TEST_WORKERS processes, a test file each at a time (pytest-xdist); each
+# starts its own PostgreSQL and Kafka, and scans what it made for leaked personal data at its end.
+TEST_WORKERS ?= 2
+
 test: install lint
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: install
 	$(VENV)/bin/python -m pytest -q tests/unit

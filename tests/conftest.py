@@ -20,20 +20,18 @@ from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
 from tests.support.kafka import forget_topics
-from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, ServiceProcess, stop_all
+from tests.support.leak_scan import scan_all
+from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, LOGS_ROOT, ServiceProcess, stop_all
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Service logs of this run only, so the scans judge this run."""
-    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    """Service logs of this run only, so the scans judge this run (the controller of a run
+    spread over processes clears them before its workers start)."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(LOGS_ROOT, ignore_errors=True)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``after_all`` (the scans for leaked personal data) run last."""
-    items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +47,14 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.dsn("").rstrip("/")
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_clear_personal_data_left(postgres_server: str, broker: EmbeddedKafka) -> Iterator[None]:
+    """When this process's last test is done: no CCCD or phone it issued stands in clear in its
+    services' logs, its test databases or its broker's topics (a failure here fails the run)."""
+    yield
+    asyncio.run(scan_all(postgres_server, broker.bootstrap, LOG_DIR))
 
 
 def kafka_node(path: Path) -> EmbeddedKafka:

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import httpx
 
-LOG_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "logs"
+# The services' logs of this run; with the suite spread over processes (pytest-xdist), each
+# process keeps its own folder, which it scans for leaked personal data when it ends.
+LOGS_ROOT = Path(__file__).resolve().parents[1] / "artifacts" / "logs"
+LOG_DIR = LOGS_ROOT / os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 # The Faust workers' consumer-group timing for tests: a SIGKILLed worker's partitions wait for
 # its session to expire, 10 s in production (tally06.kit.service_settings.WorkerSettings). 3 s is
