@@ -63,35 +63,44 @@ def _stop(process: subprocess.Popen, log, log_path, name: str = "demo-stack.log"
     return code
 
 
+async def _poll(process: subprocess.Popen, log_path, dsn: str, query: str, done, tries: int = 240):
+    """The row ``query`` gives once ``done(row)`` holds (or the last one), every 0.5 s while the
+    stack runs; the database may not answer yet at first."""
+    row = None
+    for _ in range(tries):
+        await asyncio.sleep(0.5)
+        assert process.poll() is None, log_path.read_text()[-3000:]
+        try:
+            conn = await asyncpg.connect(dsn)
+        except (OSError, asyncpg.PostgresError):
+            continue
+        try:
+            row = await conn.fetchrow(query)
+        except asyncpg.PostgresError:
+            continue
+        finally:
+            await conn.close()
+        if done(row):
+            break
+    return row
+
+
 async def test_demo_brings_the_stack_up_and_events_flow(tmp_path):
     # A registry extract every 3 s instead of 20, so several are loaded while the test runs.
     process, ports, log = _launch(tmp_path, "--registry-every", "3")
     log_path = tmp_path / "demo-stack.log"
     try:
         dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
-        row = None
-        for _ in range(240):
-            await asyncio.sleep(0.5)
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                conn = await asyncpg.connect(dsn)
-            except (OSError, asyncpg.PostgresError):
-                continue
-            try:
-                row = await conn.fetchrow(
-                    "SELECT (SELECT last_seq FROM event_seq) AS stored, position, "
-                    "(SELECT count(*) FROM daily_targets) AS daily, "
-                    # The targets of the live map's units: the two-tier communes' shares.
-                    "(SELECT sum(t.total) FROM campaign_targets t JOIN map_units u ON u.code = t.unit "
-                    " AND u.map_id = (SELECT map_id FROM read_model_map)) AS campaign, "
-                    "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
-                    "FROM relay_state")
-            except asyncpg.PostgresError:
-                continue
-            finally:
-                await conn.close()
-            if row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500:
-                break
+        row = await _poll(
+            process, log_path, dsn,
+            "SELECT (SELECT last_seq FROM event_seq) AS stored, position, "
+            "(SELECT count(*) FROM daily_targets) AS daily, "
+            # The targets of the live map's units: the two-tier communes' shares.
+            "(SELECT sum(t.total) FROM campaign_targets t JOIN map_units u ON u.code = t.unit "
+            " AND u.map_id = (SELECT map_id FROM read_model_map)) AS campaign, "
+            "(SELECT coalesce(sum(credited + claims), 0) FROM unit_total WHERE unit = 'TH') AS counted "
+            "FROM relay_state",
+            lambda row: row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500)
         assert row and row["stored"] >= 500 and row["position"] >= 500 and row["counted"] >= 500, row
         assert (row["daily"], row["campaign"]) == (501, 3_243_976)
         facts = await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)
@@ -126,21 +135,14 @@ async def _a_restart_keeps_the_log(tmp_path, published: set[str]) -> None:
     log_path = tmp_path / "demo-stack.log"
     try:
         dsn = f"postgresql://postgres@127.0.0.1:{ports['pg']}/tally06"
-        first = None
-        for _ in range(240):
-            await asyncio.sleep(0.5)
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                conn = await asyncpg.connect(dsn)
-            except (OSError, asyncpg.PostgresError):
-                continue
-            try:
-                row = await conn.fetchrow("SELECT position, broker_epoch FROM relay_state")
-            finally:
-                await conn.close()
+        first = 0
+
+        def past_the_probe(row) -> bool:  # the relay probes its last message when it starts
+            nonlocal first
             first = first or row["position"]
-            if row["position"] > first:  # past the probe made when the relay starts
-                break
+            return row["position"] > first
+
+        row = await _poll(process, log_path, dsn, "SELECT position, broker_epoch FROM relay_state", past_the_probe)
         assert row["position"] > first and row["broker_epoch"] == 0, row
         kept = {f["event_id"] for f in await read_facts(f"127.0.0.1:{ports['kafka']}", idle_s=1)}
         assert published <= kept

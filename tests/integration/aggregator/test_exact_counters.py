@@ -19,6 +19,7 @@ from tally06.kit.topic_admin import ensure_topics
 from tests.conftest import service_env
 from tests.support import factories, ground_truth
 from tests.support.kafka import forget_topics, read_progress
+from tests.support.relay_state import broker_epoch
 
 TEAMS = ["TH-01-C01-T1", "TH-01-C02-T2", "TH-03-C01-T1", "TH-03-C02-T3", "TH-14-C01-T2", "TH-27-C05-T1"]
 TYPES = [("app_installed", None), ("registration_collected", 2), ("application_approved", 2),
@@ -164,14 +165,6 @@ async def test_exact_with_two_workers_when_one_dies(own_broker, start_service, m
     first.kill()
     await load
     await assert_exact(database, field, timeout_s=120)
-
-
-async def broker_epoch(database: str) -> int:
-    conn = await asyncpg.connect(database)
-    try:
-        return await conn.fetchval("SELECT broker_epoch FROM relay_state")
-    finally:
-        await conn.close()
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from tally06.kit.topic_admin import ensure_topics
 from tally06.stack.embedded.kafka import EmbeddedKafka
 from tests.support import factories
 from tests.support.kafka import forget_topics, read_records, wait_for_facts
+from tests.support.relay_state import broker_epoch
 
 TEAMS = ["TH-01-C01-T1", "TH-03-C01-T1", "TH-05-C02-T2", "TH-27-C03-T3"]
 
@@ -118,14 +119,6 @@ async def test_facts_flow_in_sequence_order_per_commune(own_broker, start_servic
     published = {f["event_id"] for m in sum(messages.values(), []) for f in m["facts"]}
     assert published == devices.accepted
     assert "citizen" not in orjson.dumps(messages[next(iter(messages))][0]).decode().replace("citizen_key", "")
-
-
-async def broker_epoch(database: str) -> int:
-    conn = await asyncpg.connect(database)
-    try:
-        return await conn.fetchval("SELECT broker_epoch FROM relay_state")
-    finally:
-        await conn.close()
 
 
 @pytest.mark.slow
