@@ -15,7 +15,7 @@ import pytest
 from tally06.domain.pii import new_key
 from tally06.kit.ports import free_port
 from tally06.kit.topic_admin import ensure_topics
-from tally06.stack.embedded.kafka import EmbeddedKafka
+from tally06.stack.embedded.kafka import SINGLE_NODE_SETTINGS, EmbeddedKafka
 from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
@@ -57,9 +57,12 @@ def no_clear_personal_data_left(postgres_server: str, broker: EmbeddedKafka) -> 
     asyncio.run(scan_all(postgres_server, broker.bootstrap, LOG_DIR))
 
 
-def kafka_node(path: Path) -> EmbeddedKafka:
-    """A single-node Apache Kafka with its log under ``path``."""
-    return EmbeddedKafka(free_port(), path, controller_port=free_port())
+def kafka_node(path: Path, **settings: str) -> EmbeddedKafka:
+    """A single-node Apache Kafka with its log under ``path`` (``settings``: broker settings with
+    ``_`` for ``.``, over the single-node ones)."""
+    overrides = {key.replace("_", "."): value for key, value in settings.items()}
+    return EmbeddedKafka(free_port(), path, controller_port=free_port(),
+                         settings={**SINGLE_NODE_SETTINGS, **overrides})
 
 
 @pytest.fixture(scope="session")

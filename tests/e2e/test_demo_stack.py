@@ -72,11 +72,11 @@ async def _poll(process: subprocess.Popen, log_path, dsn: str, query: str, done,
         assert process.poll() is None, log_path.read_text()[-3000:]
         try:
             conn = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             continue
         try:
             row = await conn.fetchrow(query)
-        except asyncpg.PostgresError:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError):  # e.g. the server restarting
             continue
         finally:
             await conn.close()

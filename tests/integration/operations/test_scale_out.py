@@ -11,6 +11,8 @@ import random
 import time
 import types
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,6 +22,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tally06.domain.org import UnitKind
 from tally06.imports.reference import demo_org
+from tally06.kit.topic_admin import ensure_topics
+from tally06.stack.embedded.kafka import EmbeddedKafka
+from tests.conftest import kafka_node
 from tests.integration.aggregator.test_exact_counters import TYPES, Field, assert_exact
 from tests.support import factories, ground_truth
 from tests.support.databases import create_database
@@ -258,9 +263,20 @@ async def facts_applied(url: str) -> float:
     return (await scrape(url)).get("tally06_aggregator_facts_applied_total", 0)
 
 
-async def test_throughput_grows_with_aggregator_workers(own_broker, start_service, make_token, database,
+@pytest.fixture
+def production_groups_broker(tmp_path: Path) -> Iterator[EmbeddedKafka]:
+    """A broker that forms a new consumer group as production Kafka does: it waits 3 s for more
+    members (group.initial.rebalance.delay.ms, 0 on the tests' other brokers). Workers started
+    together then share the partitions from the start, as in production, instead of the first
+    taking all and a rebalance moving half of them a moment later, in the middle of the timing."""
+    with kafka_node(tmp_path / "kafka", group_initial_rebalance_delay_ms="3000") as kafka:
+        asyncio.run(ensure_topics(kafka.bootstrap))
+        yield kafka
+
+
+async def test_throughput_grows_with_aggregator_workers(production_groups_broker, start_service, make_token, database,
                                                         postgres_server):
-    bootstrap = own_broker.bootstrap
+    bootstrap = production_groups_broker.bootstrap
     ingest = start_service("ingest", bootstrap=bootstrap)
     start_service("relay", bootstrap=bootstrap)
     teams = first_team_of_each_district()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import sys
+from pathlib import Path
 
 from tally06.kit.exceptions import ComponentStartError
 
@@ -29,7 +31,25 @@ def require_free_port(component: str, host: str, port: int) -> None:
         )
 
 
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port free now, for a server about to start (tests, benchmarks, several at once).
+
+    Chosen at random below the kernel's ephemeral range: a port the kernel handed out (bind to
+    0) is one it may also give to the next outgoing connection of any process (a Kafka client's)
+    before our server binds it.
+    """
+    top = min(_ephemeral_start(), 32768)
+    for _ in range(200):
+        port = random.randrange(max(top - 12_000, 1024), top)
+        if port_is_free(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
