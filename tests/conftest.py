@@ -20,7 +20,7 @@ from tally06.stack.embedded.postgres import EmbeddedPostgres
 from tally06.store.device_tokens import issue_token
 from tests.support.databases import create_database
 from tests.support.kafka import forget_topics
-from tests.support.leak_scan import scan_all
+from tests.support.leak_scan import Leaks, scan_all, topic_leaks
 from tests.support.services import FAST_CONSUMER_GROUP, LOG_DIR, LOGS_ROOT, ServiceProcess, stop_all
 
 TEST_KEYS = {"TALLY06_HMAC_KEY": new_key(), "TALLY06_PII_KEYS": f"t1:{new_key()}"}
@@ -49,12 +49,17 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+# Where a test left a CCCD or phone in clear on the shared broker's topics (scanned after each
+# test, before the next one empties them).
+TOPIC_LEAKS: list[str] = []
+
+
 @pytest.fixture(scope="session", autouse=True)
-def no_clear_personal_data_left(postgres_server: str, broker: EmbeddedKafka) -> Iterator[None]:
+def no_clear_personal_data_left(postgres_server: str) -> Iterator[None]:
     """When this process's last test is done: no CCCD or phone it issued stands in clear in its
-    services' logs, its test databases or its broker's topics (a failure here fails the run)."""
+    services' logs, its test databases or what its tests published (a failure fails the run)."""
     yield
-    asyncio.run(scan_all(postgres_server, broker.bootstrap, LOG_DIR))
+    asyncio.run(scan_all(postgres_server, LOG_DIR, TOPIC_LEAKS))
 
 
 def kafka_node(path: Path, **settings: str) -> EmbeddedKafka:
@@ -66,15 +71,24 @@ def kafka_node(path: Path, **settings: str) -> EmbeddedKafka:
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedKafka]:
-    """The broker most tests share: the contract's topics, read by every test's services."""
+def shared_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedKafka]:
     kafka = kafka_node(tmp_path_factory.mktemp("kafka"))
     kafka.start()
-    asyncio.run(ensure_topics(kafka.bootstrap))
     try:
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture
+def broker(shared_kafka: EmbeddedKafka) -> Iterator[EmbeddedKafka]:
+    """The broker most tests use: the contract's topics, empty, so no test's aggregator counts
+    another's facts (a consumer group's committed offsets go with a deleted topic). What the test
+    published is scanned for personal data in clear when it ends."""
+    asyncio.run(forget_topics(shared_kafka.bootstrap))
+    asyncio.run(ensure_topics(shared_kafka.bootstrap))
+    yield shared_kafka
+    TOPIC_LEAKS.extend(asyncio.run(topic_leaks(shared_kafka.bootstrap, Leaks()))[1])
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,14 @@
 line, a topic message or a table (other than the encrypted personal-data table).
 
 It runs when a test process ends (``tests/conftest.py``, ``no_clear_personal_data_left``), over
-what that process made: its services' logs, its PostgreSQL server's test databases and its broker.
+what that process made: its services' logs and its PostgreSQL server's test databases; the
+shared broker's topics are scanned after each test, before the next one empties them.
 With the suite spread over processes each scans its own, with the values it issued.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -35,8 +37,8 @@ class Leaks:
         return any(m in self.values for m in _NUMBERS.findall(data))
 
 
-async def topic_leaks(bootstrap: str, leaks: Leaks) -> tuple[int, list[str]]:
-    """(messages scanned, where a value was found) over the contract's topics."""
+async def topic_leaks(bootstrap: str, leaks: Leaks, timeout_s: float = 60) -> tuple[int, list[str]]:
+    """(messages scanned, where a value was found) over the contract's topics, up to their ends."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     scanned, found = 0, []
@@ -45,13 +47,19 @@ async def topic_leaks(bootstrap: str, leaks: Leaks) -> tuple[int, list[str]]:
         if not tps:
             return 0, []
         consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp for tp in tps if ends[tp] > 0}
         await consumer.seek_to_beginning(*tps)
-        while batch := await consumer.getmany(timeout_ms=1000):
-            for records in batch.values():
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while remaining and asyncio.get_running_loop().time() < deadline:
+            for tp, records in (await consumer.getmany(*remaining, timeout_ms=1000)).items():
                 for record in records:
                     scanned += 1
                     if leaks.search(record.value or b"") or leaks.search(record.key or b""):
                         found.append(f"{record.topic}[{record.partition}]@{record.offset}")
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        assert not remaining, f"could not read {sorted(map(str, remaining))} to the end in {timeout_s} s"
     finally:
         await consumer.stop()
     return scanned, found
@@ -86,12 +94,12 @@ async def table_leaks(server: str, leaks: Leaks, names: list[str] | None = None)
     return scanned, sorted(set(found))
 
 
-async def scan_all(server: str, bootstrap: str, log_dir: Path) -> None:
-    """Raise AssertionError naming every place a value issued by this process stands in clear."""
+async def scan_all(server: str, log_dir: Path, in_topics: list[str]) -> None:
+    """Raise AssertionError naming every place a value issued by this process stands in clear
+    (``in_topics``: what the per-test scans of the shared broker found)."""
     leaks = Leaks()
     if not leaks.values:
         return  # this process ran no test that made personal data
-    _, in_topics = await topic_leaks(bootstrap, leaks)
     _, in_tables = await table_leaks(server, leaks)
     in_logs = log_leaks(log_dir, leaks)
     assert not (in_topics or in_tables or in_logs), (
