@@ -137,8 +137,10 @@ class EmbeddedKafka(EmbeddedProcess):
                  controller_port: int, node_id: int = 1, voters: Sequence[Voter] = (),
                  cluster_id: str | None = None, heap_mb: int = 512,
                  settings: Mapping[str, str] = SINGLE_NODE_SETTINGS) -> None:
-        self.data_dir = data_dir
-        super().__init__(host, port, log_path or data_dir / "kafka.log")
+        # Absolute: the JVM runs in this folder and reads its files by these paths (`tally06 up`
+        # is given `.tally06/`).
+        self.data_dir = data_dir.absolute()
+        super().__init__(host, port, (log_path or data_dir / "kafka.log").absolute())
         self.node_id = node_id
         self.controller_port = controller_port
         self.voters = tuple(voters) or (Voter(node_id, host, controller_port),)
