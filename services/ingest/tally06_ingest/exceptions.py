@@ -27,3 +27,11 @@ class TooManyRequests(EnvelopeError):
 
 class StoreUnavailable(Tally06Error):
     """The event store could not commit; nothing of the batch was accepted."""
+
+
+class ProbeInconclusive(Tally06Error):
+    """The broker did not say whether it holds the message."""
+
+
+class BrokerLogLost(Tally06Error):
+    """The broker no longer holds messages it acknowledged."""

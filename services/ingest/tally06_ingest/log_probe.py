@@ -21,11 +21,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
 from tally06.kit.topic_partitions import topic_partitions
+from tally06_ingest.exceptions import ProbeInconclusive
 from tally06_ingest.facts import header_seq
-
-
-class ProbeInconclusive(Exception):
-    """The broker did not say whether it holds the message."""
 
 
 async def broker_holds(bootstrap: str, topic: str, partition: int, offset: int, seq: int,

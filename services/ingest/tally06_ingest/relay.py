@@ -38,6 +38,7 @@ from tally06.kit.ports import require_free_port_or_exit
 from tally06.kit.structured_logging import configure_logging
 from tally06.kit.topic_admin import ensure_topics
 from tally06.store.database import create_pool
+from tally06_ingest.exceptions import BrokerLogLost
 from tally06_ingest.facts import FACT_COLUMNS, batches_by_key, encode_batch, seq_headers
 from tally06_ingest.log_probe import broker_holds
 from tally06_ingest.relay_http import create_relay_app
@@ -51,10 +52,6 @@ PUBLISHED = Counter("tally06_relay_published_events_total", "Events published to
 BACKLOG = Gauge("tally06_relay_backlog_events", "Committed events not yet published")
 STALLS = Counter("tally06_relay_publish_stalls_total", "Rounds the brokers did not acknowledge in time")
 LOST_LOGS = Counter("tally06_relay_broker_log_lost_total", "Times the broker was found without its log")
-
-
-class BrokerLogLost(Exception):
-    """The broker no longer holds messages it acknowledged."""
 
 
 @dataclass(frozen=True)
