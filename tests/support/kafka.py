@@ -56,6 +56,38 @@ async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_
         await consumer.stop()
 
 
+async def records_to_end(bootstrap: str, topics: list[str], timeout_s: float = 60) -> list[ConsumerRecord]:
+    """Every record of the topics up to their end offsets as they stand when called.
+
+    Done when the consumer's position reaches each end, not when a fetch comes back empty: on a
+    busy machine the first fetch can take longer than any pause, and a position also moves past
+    what holds no record (a transaction's markers), where the last record seen would not.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in await topic_partitions(consumer, t)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        found: list[ConsumerRecord] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
+        while remaining:
+            if loop.time() > deadline:
+                raise TimeoutError(f"{sorted(map(str, remaining))} not read to their ends in {timeout_s} s")
+            batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=10_000)
+            for records in batch.values():
+                found.extend(records)
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+        return found
+    finally:
+        await consumer.stop()
+
+
 async def wait_for_facts(bootstrap: str, event_ids: set[str], timeout_s: float = 60) -> dict[str, dict]:
     """Facts for the given event ids, waiting until all have arrived (or the timeout)."""
     loop = asyncio.get_running_loop()

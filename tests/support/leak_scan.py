@@ -9,16 +9,14 @@ With the suite spread over processes each scans its own, with the values it issu
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tally06.contract.topics import ALL_TOPICS
-from tally06.kit.topic_partitions import topic_partitions
 from tests.support import factories
+from tests.support.kafka import records_to_end
 
 ENCRYPTED_TABLES = {"citizen_pii"}
 
@@ -37,36 +35,11 @@ class Leaks:
         return any(m in self.values for m in _NUMBERS.findall(data))
 
 
-async def topic_leaks(bootstrap: str, leaks: Leaks, timeout_s: float = 60, idle_ms: int = 500) -> tuple[int, list[str]]:
+async def topic_leaks(bootstrap: str, leaks: Leaks) -> tuple[int, list[str]]:
     """(messages scanned, where a value was found) over the contract's topics, up to their ends."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    scanned, found = 0, []
-    try:
-        tps = [TopicPartition(t.name, p) for t in ALL_TOPICS for p in await topic_partitions(consumer, t.name)]
-        if not tps:
-            return 0, []
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        await consumer.seek_to_beginning(*tps)
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        # Up to the end offsets read at the start, or until nothing more comes for a moment (an end
-        # offset can lie past the last record a consumer is given).
-        while remaining and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(*remaining, timeout_ms=idle_ms)
-            if not batch:
-                break
-            for tp, records in batch.items():
-                for record in records:
-                    scanned += 1
-                    if leaks.search(record.value or b"") or leaks.search(record.key or b""):
-                        found.append(f"{record.topic}[{record.partition}]@{record.offset}")
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-    finally:
-        await consumer.stop()
-    return scanned, found
+    records = await records_to_end(bootstrap, [t.name for t in ALL_TOPICS])
+    return len(records), [f"{r.topic}[{r.partition}]@{r.offset}" for r in records
+                          if leaks.search(r.value or b"") or leaks.search(r.key or b"")]
 
 
 def log_leaks(log_dir: Path, leaks: Leaks) -> list[str]:

@@ -22,6 +22,9 @@ from tests.support.sessions import bearer, make_user
 SECRET = "khoa-webhook-chuoi"
 CHECKED, DISTRICT = "TH-03-C02", "TH-03"
 HOOKS = {CHECKED: "/xa", DISTRICT: "/huyen", "TH": "/tinh"}
+# The chain runs on the real clock, at whatever hour the suite runs: without quiet hours, or from
+# 22:30 to 07:00 Vietnam time the messages would wait for the morning (tests/unit cover those).
+ANY_HOUR = {"TALLY06_QUIET_START": "00:00", "TALLY06_QUIET_END": "00:00"}
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 60) -> None:
@@ -42,7 +45,8 @@ async def test_a_failed_check_reaches_the_focal_points_the_ranking_and_the_flags
         procs = [start_service(name, bootstrap=bootstrap, ready=False) for name in ("ingest", "relay", "aggregator")]
         procs.append(start_service("wallboard", bootstrap=bootstrap, ready=False, **RATE))
         procs.append(start_service("notifier", bootstrap=bootstrap, ready=False, TALLY06_NOTIFIER_TICK_S="0.5",
-                                   TALLY06_NOTIFIER_DELIVER_S="0.3", TALLY06_WEBHOOK_SECRET=SECRET))
+                                   TALLY06_NOTIFIER_DELIVER_S="0.3", TALLY06_WEBHOOK_SECRET=SECRET,
+                                   **ANY_HOUR))
         for proc in procs:
             await asyncio.to_thread(proc.wait_ready, "/readyz", 60)
         ingest, wallboard = procs[0], procs[3]
