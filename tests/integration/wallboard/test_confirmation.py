@@ -11,6 +11,7 @@ import httpx
 
 from tally06.contract.events import LOCAL_TZ
 from tally06.domain.accounts import Role
+from tally06.kit.clock import FileClock
 from tests.support.registry_counters import write_counters
 from tests.support.sessions import signed_in
 
@@ -29,9 +30,12 @@ COUNTERS = {
 }
 
 
-async def test_confirmation_figures_and_rankings_on_either_basis(own_broker, database, db, start_service):
+async def test_confirmation_figures_and_rankings_on_either_basis(own_broker, database, db, start_service, tmp_path):
     await write_counters(db, COUNTERS)
-    wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap)
+    # The board's "today" is the module's TODAY, even when the run crosses local midnight.
+    clock = FileClock(tmp_path / "clock")
+    clock.set(dt.datetime.combine(TODAY, dt.time(12), LOCAL_TZ))
+    wallboard = start_service("wallboard", bootstrap=own_broker.bootstrap, TALLY06_CLOCK=f"file:{clock.path}")
     operator = await signed_in(database, wallboard.url)
     async with httpx.AsyncClient(base_url=wallboard.url, timeout=30, headers=operator) as client:
         answer = (await client.get(f"/v1/units/{C01}/confirmation")).json()

@@ -14,8 +14,10 @@ import asyncpg
 import httpx
 import openpyxl
 
+from tally06.contract.events import LOCAL_TZ
 from tally06.domain.accounts import Role
 from tally06.domain.pii import CitizenProtector, derived_key
+from tally06.kit.clock import FileClock
 from tests.conftest import TEST_KEYS
 from tests.support.cli import tally06
 from tests.support.factories import cccd, phone
@@ -31,7 +33,7 @@ ROLES = {
 }
 CLEAR = {Role.TEAM_LEAD, Role.COMMUNE_FOCAL}
 LISTS = {"approved_not_activated": "approved", "collected_not_approved": "collected"}
-TODAY = dt.date.today()
+TODAY = dt.datetime.now(LOCAL_TZ).date()  # Vietnam's day, as the board counts days waiting
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ async def test_every_work_list_endpoint_with_every_role(database, db, start_serv
     areas.write_text("village,team\nThôn Đông,TH-03-C01-T1\n", encoding="utf-8")
     code, out, err = await tally06(database, "worklists", "areas", str(areas), "--actor", "admin-test")
     assert code == 0, out + err
-    wallboard = start_service("wallboard")
+    # The board's "today" is the module's TODAY, even when the run crosses local midnight.
+    clock = FileClock(tmp_path / "clock")
+    clock.set(dt.datetime.combine(TODAY, dt.time(12), LOCAL_TZ))
+    wallboard = start_service("wallboard", TALLY06_CLOCK=f"file:{clock.path}")
     users = {role: await bearer(wallboard.url, await make_user(database, role, unit))
              for role, (unit, _) in ROLES.items()}
     views = {"clear": 0, "exports": []}
