@@ -81,7 +81,7 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
                         response.raise_for_status()
                         answer = orjson.loads(await response.read())
                     posted += answer["totals"]["accepted"]
-                    pending[(body.team.split("-C")[0], max(r["seq"] for r in answer["results"]))] = scheduled
+                    pending[(body.fact_key, max(r["seq"] for r in answer["results"]))] = scheduled
                 except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as exc:
                     errors.append(f"{time.strftime('%H:%M:%S')} {type(exc).__name__}: {exc}"[:300])
 
@@ -108,9 +108,12 @@ async def soak(bench: Bench, *, minutes: float, rate_eps: float, batch: int = 10
             warm = workload.bodies(1, batch)[0]
             await post(warm, time.perf_counter())
             watch_task = asyncio.create_task(watcher())
+            warm_until = time.perf_counter() + 120
             while pending:
                 if watch_task.done():
                     raise watch_task.exception() or RuntimeError("watcher ended")  # type: ignore[misc]
+                if time.perf_counter() > warm_until:
+                    raise TimeoutError(f"the warm-up post was not counted in 120 s (waiting for {pending})")
                 await asyncio.sleep(0.1)
             fresh.clear()
             began = time.perf_counter()

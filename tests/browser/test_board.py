@@ -311,8 +311,9 @@ async def test_an_open_board_follows_a_map_switch(national_page: Page, national:
     conn = await asyncpg.connect(national.database)
     try:
         async with conn.transaction():
+            # backdate: ``national.today`` is a minute ago's, yesterday's just after midnight.
             await save_map(conn, national_map.registry(rows2), effective_from=national.today, mapping=mapping,
-                           source="test")
+                           source="test", backdate=True)
     finally:
         await conn.close()
     # The aggregator switches the read model, the wallboard follows and tells the board.

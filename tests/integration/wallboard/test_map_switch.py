@@ -78,7 +78,9 @@ async def test_the_read_api_and_open_streams_follow_a_map_switch(
         await asyncio.wait_for(started.wait(), 10)
         try:
             async with db.transaction():
-                saved = await save_map(db, registry(ROWS2), effective_from=today, mapping=MAPPING, source="test")
+                # backdate: ``today`` is a minute ago's, yesterday's in the first minute after midnight.
+                saved = await save_map(db, registry(ROWS2), effective_from=today, mapping=MAPPING, source="test",
+                                       backdate=True)
             # The aggregator switches the read model, the wallboard follows and tells open boards.
             await until(lambda: _kinds_map(api, saved.map.id))
             await until(lambda: _heard(heard, "map"))
