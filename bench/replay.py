@@ -65,13 +65,14 @@ async def publish_like_the_relay(bootstrap: str, count: int,
 async def bare_consumer(bootstrap: str, count: int, folded: list[Deltas] | None = None) -> float:
     """Events/s of a plain consumer loop: decode and count in memory, no database; the counters
     it folded are appended to ``folded``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    # "earliest" rather than seek_to_beginning: aiokafka lets the reset that assign() starts win
+    # over a seek_to_* made while it runs (tests/support/kafka.records_to_end).
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
     await consumer.start()
     try:
         tps = [TopicPartition(FACTS.name, p) for p in await topic_partitions(consumer, FACTS.name)]
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         counted, positions, seen = Tally(), {}, 0
         started = time.perf_counter()
         while seen < count:

@@ -40,8 +40,7 @@ async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_
         tps = [TopicPartition(topic, p) for p in partitions]
         if not tps:
             return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        consumer.assign(tps)  # no group: "earliest" puts it at the beginning
         found: list[ConsumerRecord] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
@@ -63,15 +62,17 @@ async def records_to_end(bootstrap: str, topics: list[str], timeout_s: float = 6
     busy machine the first fetch can take longer than any pause, and a position also moves past
     what holds no record (a transaction's markers), where the last record seen would not.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # From the beginning by the reset policy, not seek_to_beginning: aiokafka lets the reset that
+    # assign() starts land after a seek_to_* and win (KAFKA-7703 in Kafka's own client).
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
     await consumer.start()
     try:
         tps = [TopicPartition(t, p) for t in topics for p in await topic_partitions(consumer, t)]
         if not tps:
             return []
-        consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
+        consumer.assign(tps)
         found: list[ConsumerRecord] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s

@@ -93,12 +93,14 @@ class ProgressFeed:
             if not partitions:
                 raise RuntimeError(f"topic {PROGRESS.name} has no partitions yet")
             tps = [TopicPartition(PROGRESS.name, p) for p in sorted(partitions)]
+            # To the end by explicit offsets, not seek_to_end: aiokafka lets the reset that
+            # assign() starts ("earliest") land after a seek_to_end and win (the race Kafka's own
+            # client fixed in KAFKA-7703), and the boards would get the whole topic again.
+            ends = {} if from_start else await consumer.end_offsets(tps)
             consumer.assign(tps)
-            if from_start:
-                await consumer.seek_to_beginning(*tps)
-            else:
-                await consumer.seek_to_end(*tps)
-            for tp in tps:  # resolves the lazy seek now, so readiness means "positioned"
+            for tp, offset in ends.items():
+                consumer.seek(tp, offset)
+            for tp in tps:  # resolves the reset now, so readiness means "positioned"
                 await consumer.position(tp)
             self.positioned.set()
             self.last_poll = self.broker_seen = time.monotonic()

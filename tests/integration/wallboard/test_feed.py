@@ -101,3 +101,22 @@ async def test_feed_follows_the_new_log_when_the_topic_is_recreated(own_broker):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_feed_starts_at_the_end_of_the_log_every_time(broker):
+    """What the log held before a board's feed started is not news: started again and again on
+    a full topic, it passes on only what comes after (positioned by explicit end offsets, which
+    the reset that assign() starts cannot overtake, as it can a seek_to_end)."""
+    await publish(broker.bootstrap, [f"OLD-{n}" for n in range(48)], 1)
+    for start in range(10):
+        hub = Hub()
+        feed = ProgressFeed(broker.bootstrap, hub, check_s=30)
+        with hub.subscribe() as queue:
+            task = asyncio.create_task(feed.run())
+            try:
+                await asyncio.wait_for(feed.positioned.wait(), 30)
+                await publish(broker.bootstrap, [f"NEW-{start}"], 2)
+                assert await received(queue, {f"NEW-{start}"}) == {f"NEW-{start}"}, f"start {start}"
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
