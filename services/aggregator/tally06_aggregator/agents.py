@@ -19,6 +19,7 @@ from tally06_aggregator.app import app, settings
 from tally06_aggregator.committer import GroupCommitter
 from tally06_aggregator.decode import decode_batch
 from tally06_aggregator.progress import progress_messages, snapshot_messages
+from tally06_aggregator.reread import held_back, partitions_to_reread
 from tally06_aggregator.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -31,7 +32,11 @@ FRESHNESS = Histogram(
 )
 
 GAPS = Counter("tally06_aggregator_batches_held_back_total",
-               "Fact batches not counted because facts before them were missing (they come again)")
+               "Fact batches not counted because facts before them were missing (read again)")
+READ_AGAIN = Counter("tally06_aggregator_partitions_read_again_total",
+                     "Partitions read again from their start after a message came before facts it follows")
+READ_AGAIN_AT: dict = {}  # partition -> when it was last read again (time.monotonic())
+HELD_BACK: dict = {}  # partition -> when a message of it was first held back since the last reading
 PROGRESS_LOST = Counter("tally06_aggregator_progress_not_delivered_total",
                         "Progress messages the broker did not take (the unit's next change heals it)")
 BACKLOG = Gauge("tally06_aggregator_backlog_events", "Stored events the counters do not include yet (end-to-end lag)")
@@ -46,8 +51,13 @@ async def count(stream) -> None:  # noqa: ANN001 - Faust's stream type
 
     async def committed(events: list, result: tuple) -> None:
         deltas, daily, total = result
-        for event in events:
-            await stream.ack(event)
+        waiting = (held_back([(b[0], b[2]) for b in map(decode_batch, (e.value for e in events))], deltas.gaps)
+                   if deltas.gaps else [False] * len(events))
+        for event, wait in zip(events, waiting, strict=True):
+            if wait:
+                HELD_BACK.setdefault(event.message.tp, time.monotonic())
+            else:
+                await stream.ack(event)
         APPLIED.inc(deltas.applied)
         SKIPPED.inc(deltas.skipped)
         if deltas.gaps:
@@ -85,6 +95,24 @@ def _observe_freshness(batches: list) -> None:
         if facts:
             received = dt.datetime.fromisoformat(facts[-1][F.RECEIVED_AT]).timestamp()
             FRESHNESS.observe(max(0.0, now - received))
+
+
+@app.timer(interval=settings.reread_quiet_s)
+async def read_held_back_again() -> None:
+    """Read the partitions of held-back messages again from their start
+    (``tally06_aggregator.reread``); during a rebalance the new assignment seeks by itself."""
+    if not HELD_BACK or app.rebalancing:
+        return
+    now, assigned = time.monotonic(), set(app.consumer.assignment())
+    tps = partitions_to_reread(HELD_BACK, assigned, READ_AGAIN_AT, now, settings.reread_quiet_s)
+    for tp in [tp for tp in HELD_BACK if tp not in assigned] + tps:
+        del HELD_BACK[tp]
+    for tp in tps:
+        READ_AGAIN_AT[tp] = now
+        await app.consumer.seek(tp, 0)
+    if tps:
+        READ_AGAIN.inc(len(tps))
+        log.warning("partitions_read_again_after_held_back", partitions=[tp.partition for tp in tps])
 
 
 @app.timer(interval=settings.epoch_check_s)

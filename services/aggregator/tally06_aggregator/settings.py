@@ -18,6 +18,9 @@ class AggregatorSettings(WorkerSettings):
     """Facts gathered while a step is written before consumption pauses (the reasons of the
     default are in ``tally06_aggregator.committer``)."""
     epoch_check_s: float = 2.0
+    reread_quiet_s: float = 5.0
+    """A partition read again after a held-back message is not read again for this long
+    (``tally06_aggregator.reread``)."""
     map_check_s: float = 10.0
     """How often a worker checks that the read model is in the map in force (a map loaded for a
     future day takes effect at local midnight); the switch itself re-sums the unit rows."""
