@@ -50,7 +50,7 @@ DAY = dt.datetime.now(LOCAL_TZ).date() - dt.timedelta(days=2)
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
-    kafka = KafkaCluster(tmp_path_factory.mktemp("cluster"), heap_mb=384)
+    kafka = KafkaCluster(tmp_path_factory.mktemp("cluster"))
     try:
         kafka.start()
         yield kafka
