@@ -58,9 +58,9 @@ async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, timeout_
 async def records_to_end(bootstrap: str, topics: list[str], timeout_s: float = 60) -> list[ConsumerRecord]:
     """Every record of the topics up to their end offsets as they stand when called.
 
-    Done when the consumer's position reaches each end, not when a fetch comes back empty: on a
-    busy machine the first fetch can take longer than any pause, and a position also moves past
-    what holds no record (a transaction's markers), where the last record seen would not.
+    Done when the consumer's position reaches each end, not when a fetch comes back empty (which
+    passed on nothing read), nor at the last record seen (a position also moves past what holds no
+    record, a transaction's markers).
     """
     # From the beginning by the reset policy, not seek_to_beginning: aiokafka lets the reset that
     # assign() starts land after a seek_to_* and win (KAFKA-7703 in Kafka's own client).
